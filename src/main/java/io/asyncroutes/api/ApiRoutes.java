@@ -1,0 +1,260 @@
+package io.asyncroutes.api;
+
+import io.asyncroutes.config.AppSettings;
+import io.asyncroutes.intake.InvalidMessageException;
+import io.asyncroutes.intake.MessageValidator;
+import io.asyncroutes.intake.ThreadMessage;
+import io.asyncroutes.persistence.MessageSql;
+import io.asyncroutes.support.Headers;
+import io.asyncroutes.support.Json;
+import io.asyncroutes.support.TransientErrors;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.ByteBuffer;
+import java.nio.charset.CharacterCodingException;
+import java.nio.charset.CodingErrorAction;
+import java.nio.charset.StandardCharsets;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import org.apache.camel.Exchange;
+import org.apache.camel.ExchangePattern;
+import org.apache.camel.Message;
+import org.apache.camel.builder.RouteBuilder;
+import org.apache.camel.model.rest.RestBindingMode;
+import org.apache.camel.model.rest.RestParamType;
+
+/**
+ * The REST API of SPEC §4 (REST DSL on platform-http). Camel inlines each REST verb with its
+ * {@code direct:} route, so the route ids are those of the {@code from("direct:api-...")} routes. Client mistakes always end as a JSON
+ * error with a 4xx status; a dependency that is down answers 503, never a bare 500.
+ */
+public class ApiRoutes extends RouteBuilder {
+
+    static final int DEFAULT_LIMIT = 50;
+    static final int MAX_LIMIT = 500;
+
+    private final MessageValidator validator;
+    private final AppSettings settings;
+
+    public ApiRoutes(MessageValidator validator, AppSettings settings) {
+        this.validator = validator;
+        this.settings = settings;
+    }
+
+    @Override
+    public void configure() {
+        restConfiguration()
+                .component("platform-http")
+                .bindingMode(RestBindingMode.off)
+                .apiContextPath("/api/openapi.json")
+                .apiContextRouteId("api-openapi")
+                .apiProperty("api.title", "async-routes")
+                .apiProperty("api.version", "1")
+                .apiProperty("api.description", "Queue-driven conversation-thread message service");
+
+        onException(InvalidMessageException.class).handled(true).process(exchange -> {
+            InvalidMessageException e = exchange.getProperty(Exchange.EXCEPTION_CAUGHT, InvalidMessageException.class);
+            ApiError.respond(exchange, e.status(), e.code(), e.getMessage(), e.details());
+        });
+        onException(ApiError.ClientError.class).handled(true).process(exchange -> {
+            ApiError.ClientError e = exchange.getProperty(Exchange.EXCEPTION_CAUGHT, ApiError.ClientError.class);
+            ApiError.respond(exchange, e.status(), e.code(), e.getMessage(), e.details());
+        });
+        onException(Exception.class).handled(true).process(exchange -> {
+            Exception e = exchange.getProperty(Exchange.EXCEPTION_CAUGHT, Exception.class);
+            if (TransientErrors.isTransient(e)) {
+                log.warn("API request failed on an unavailable dependency: {}", e.toString());
+                ApiError.respond(exchange, 503, "unavailable", "a dependency is unavailable, try again later", List.of());
+            } else {
+                log.error("API request failed", e);
+                ApiError.respond(exchange, 500, "internal_error", "internal error", List.of());
+            }
+        });
+
+        rest("/api").description("Conversation-thread messages")
+                .post("/messages")
+                    .description("Accept a message for processing (202 with its id)")
+                    .consumes("application/json").produces("application/json")
+                    .param().name("body").type(RestParamType.body).description("Message, SPEC §3").endParam()
+                    .to("direct:api-post-message")
+                .get("/messages/{id}")
+                    .description("The result record of one message (404 if unknown)")
+                    .produces("application/json")
+                    .to("direct:api-get-message")
+                .get("/threads/{threadId}/messages")
+                    .description("A thread's history in seq order, then arrival order")
+                    .produces("application/json")
+                    .param().name("limit").type(RestParamType.query).dataType("integer")
+                        .description("page size, default 50, at most 500").endParam()
+                    .param().name("afterSeq").type(RestParamType.query).dataType("integer")
+                        .description("only messages with a seq above this (keyset paging)").endParam()
+                    .param().name("offset").type(RestParamType.query).dataType("integer")
+                        .description("rows to skip (threads without seq)").endParam()
+                    .to("direct:api-thread-messages");
+
+        from("direct:api-post-message").routeId("api-post-message")
+                .process(exchange -> {
+                    String json = readJsonBody(exchange);
+                    ThreadMessage message = validator.parse(json);
+                    Message out = exchange.getMessage();
+                    // nothing of the HTTP request travels on to the broker but what we set here
+                    out.removeHeaders("*");
+                    out.setHeader(Headers.RECEIVED_AT, System.currentTimeMillis());
+                    out.setHeader(Headers.JMS_GROUP, message.threadId());
+                    out.setBody(Json.write(message));
+                    exchange.setProperty("arMessageId", message.id());
+                })
+                .to(ExchangePattern.InOnly, "{{app.endpoints.inbound-publish}}")
+                .process(exchange -> {
+                    Message out = exchange.getMessage();
+                    out.removeHeaders("*");
+                    out.setHeader(Exchange.HTTP_RESPONSE_CODE, 202);
+                    out.setHeader(Exchange.CONTENT_TYPE, "application/json");
+                    out.setBody(Json.MAPPER.createObjectNode().put("id", exchange.getProperty("arMessageId", String.class)).toString());
+                });
+
+        from("direct:api-get-message").routeId("api-get-message")
+                .process(exchange -> {
+                    String id = exchange.getMessage().getHeader("id", String.class);
+                    if (!MessageValidator.isIdentifier(id)) {
+                        throw new ApiError.ClientError(400, "invalid_id", "id must be 1-128 characters of [A-Za-z0-9._:-]");
+                    }
+                    exchange.getMessage().setBody(Map.of("id", id));
+                })
+                .to("sql:" + MessageSql.BY_ID + "?outputType=SelectList")
+                .process(exchange -> {
+                    List<?> rows = exchange.getMessage().getBody(List.class);
+                    if (rows == null || rows.isEmpty()) {
+                        throw new ApiError.ClientError(404, "not_found", "no message with this id");
+                    }
+                    respondJson(exchange, (String) ((Map<?, ?>) rows.get(0)).get("result"));
+                });
+
+        from("direct:api-thread-messages").routeId("api-thread-messages")
+                .process(this::threadQuery)
+                .choice()
+                    .when(exchangeProperty("arAfterSeq").isNotNull())
+                        .to("sql:" + MessageSql.THREAD_AFTER_SEQ + "?outputType=SelectList")
+                    .otherwise()
+                        .to("sql:" + MessageSql.THREAD_PAGE + "?outputType=SelectList")
+                .end()
+                .process(this::threadPage);
+    }
+
+    private String readJsonBody(Exchange exchange) throws IOException {
+        Message in = exchange.getMessage();
+        String contentType = in.getHeader(Exchange.CONTENT_TYPE, String.class);
+        if (contentType == null || !isJson(contentType)) {
+            throw new ApiError.ClientError(415, "unsupported_media_type", "Content-Type must be application/json");
+        }
+        int max = settings.getLimits().getMaxBodyBytes();
+        Long declared = in.getHeader(Exchange.CONTENT_LENGTH, Long.class);
+        if (declared != null && declared > max) {
+            throw tooLarge(max);
+        }
+        byte[] bytes;
+        Object body = in.getBody();
+        if (body instanceof InputStream stream) {
+            bytes = stream.readNBytes(max + 1);
+        } else {
+            bytes = in.getBody(byte[].class);
+        }
+        if (bytes == null) {
+            bytes = new byte[0];
+        }
+        if (bytes.length > max) {
+            throw tooLarge(max);
+        }
+        try {
+            return StandardCharsets.UTF_8.newDecoder()
+                    .onMalformedInput(CodingErrorAction.REPORT)
+                    .onUnmappableCharacter(CodingErrorAction.REPORT)
+                    .decode(ByteBuffer.wrap(bytes)).toString();
+        } catch (CharacterCodingException e) {
+            throw InvalidMessageException.invalidJson("body is not valid UTF-8");
+        }
+    }
+
+    private static boolean isJson(String contentType) {
+        String type = contentType.split(";", 2)[0].trim().toLowerCase();
+        return type.equals("application/json") || (type.startsWith("application/") && type.endsWith("+json"));
+    }
+
+    private static ApiError.ClientError tooLarge(int max) {
+        return new ApiError.ClientError(413, "payload_too_large", "request body is larger than " + max + " bytes");
+    }
+
+    private void threadQuery(Exchange exchange) {
+        Message in = exchange.getMessage();
+        String threadId = in.getHeader("threadId", String.class);
+        if (!MessageValidator.isIdentifier(threadId)) {
+            throw new ApiError.ClientError(400, "invalid_thread_id", "threadId must be 1-128 characters of [A-Za-z0-9._:-]");
+        }
+        long limit = queryNumber(in, "limit", DEFAULT_LIMIT, 1, MAX_LIMIT);
+        Long afterSeq = in.getHeader("afterSeq") == null ? null : queryNumber(in, "afterSeq", 0, 0, Long.MAX_VALUE);
+        long offset = queryNumber(in, "offset", 0, 0, 1_000_000);
+        if (afterSeq != null && offset > 0) {
+            throw new ApiError.ClientError(400, "invalid_query", "use either afterSeq or offset, not both");
+        }
+        Map<String, Object> params = new HashMap<>();
+        params.put("threadId", threadId);
+        params.put("limit", limit + 1); // one extra row tells whether there is a next page
+        params.put("afterSeq", afterSeq);
+        params.put("offset", offset);
+        exchange.setProperty("arThreadId", threadId);
+        exchange.setProperty("arLimit", limit);
+        exchange.setProperty("arAfterSeq", afterSeq);
+        exchange.setProperty("arOffset", offset);
+        in.setBody(params);
+    }
+
+    private void threadPage(Exchange exchange) {
+        List<?> rows = exchange.getMessage().getBody(List.class);
+        long limit = exchange.getProperty("arLimit", Long.class);
+        boolean more = rows.size() > limit;
+        List<?> page = more ? rows.subList(0, (int) limit) : rows;
+        StringBuilder json = new StringBuilder(256).append("{\"items\":[");
+        Long lastSeq = null;
+        for (int i = 0; i < page.size(); i++) {
+            String result = (String) ((Map<?, ?>) page.get(i)).get("result");
+            json.append(i == 0 ? "" : ",").append(result);
+            if (i == page.size() - 1) {
+                lastSeq = Json.read(result, io.asyncroutes.pipeline.MessageResult.class).getSeq();
+            }
+        }
+        String next = null;
+        if (more) {
+            String base = "/api/threads/" + exchange.getProperty("arThreadId") + "/messages?limit=" + limit;
+            next = exchange.getProperty("arAfterSeq") != null
+                    ? base + "&afterSeq=" + lastSeq
+                    : base + "&offset=" + (exchange.getProperty("arOffset", Long.class) + limit);
+        }
+        json.append("],\"next\":").append(next == null ? "null" : Json.write(next)).append('}');
+        respondJson(exchange, json.toString());
+    }
+
+    private static long queryNumber(Message in, String name, long fallback, long min, long max) {
+        String raw = in.getHeader(name, String.class);
+        if (raw == null || raw.isEmpty()) {
+            return fallback;
+        }
+        try {
+            long value = Long.parseLong(raw);
+            if (value >= min && value <= max) {
+                return value;
+            }
+        } catch (NumberFormatException ignored) {
+            // fall through to the error below
+        }
+        throw new ApiError.ClientError(400, "invalid_query", name + " must be an integer between " + min + " and " + max);
+    }
+
+    private static void respondJson(Exchange exchange, String json) {
+        Message out = exchange.getMessage();
+        out.removeHeaders("*");
+        out.setHeader(Exchange.HTTP_RESPONSE_CODE, 200);
+        out.setHeader(Exchange.CONTENT_TYPE, "application/json");
+        out.setBody(json);
+    }
+}

@@ -1,0 +1,62 @@
+package io.asyncroutes.config;
+
+import io.asyncroutes.api.ApiRoutes;
+import io.asyncroutes.intake.MessageValidator;
+import io.asyncroutes.persistence.PersistRoutes;
+import io.asyncroutes.pipeline.HandleRoutes;
+import io.asyncroutes.support.SharedRouteConfigurations;
+import org.apache.camel.component.redis.processor.idempotent.SpringRedisStringIdempotentRepository;
+import org.apache.camel.spi.IdempotentRepository;
+import org.springframework.boot.context.properties.ConfigurationProperties;
+import org.springframework.context.annotation.Bean;
+import org.springframework.context.annotation.Configuration;
+import org.springframework.data.redis.core.StringRedisTemplate;
+
+/**
+ * The thin Spring layer: binds {@code app.*} to {@link AppSettings} and hands plain objects to the
+ * route builders, which carry no Spring annotation and so load unchanged in camel-main and Karaf.
+ */
+@Configuration(proxyBeanMethods = false)
+public class AsyncRoutesConfiguration {
+
+    @Bean
+    @ConfigurationProperties("app")
+    public AppSettings appSettings() {
+        return new AppSettings();
+    }
+
+    @Bean
+    public MessageValidator messageValidator(AppSettings settings) {
+        return new MessageValidator(settings.getLimits());
+    }
+
+    /** Idempotent intake keys {@code <prefix>idem:<id>} with a TTL of the idempotency window. */
+    @Bean
+    public IdempotentRepository messageIdRepository(StringRedisTemplate redis, AppSettings settings) {
+        SpringRedisStringIdempotentRepository repository =
+                new SpringRedisStringIdempotentRepository(redis, settings.getRedis().getKeyPrefix() + "idem");
+        repository.setExpiry(settings.getIdempotency().getWindow().toSeconds());
+        return repository;
+    }
+
+    @Bean
+    public SharedRouteConfigurations sharedRouteConfigurations(AppSettings settings) {
+        return new SharedRouteConfigurations(settings);
+    }
+
+    @Bean
+    public HandleRoutes handleRoutes(MessageValidator validator, IdempotentRepository messageIdRepository,
+                                     AppSettings settings) {
+        return new HandleRoutes(validator, messageIdRepository, settings);
+    }
+
+    @Bean
+    public PersistRoutes persistRoutes(AppSettings settings) {
+        return new PersistRoutes(settings);
+    }
+
+    @Bean
+    public ApiRoutes apiRoutes(MessageValidator validator, AppSettings settings) {
+        return new ApiRoutes(validator, settings);
+    }
+}

@@ -1,0 +1,62 @@
+package io.asyncroutes.config;
+
+import io.asyncroutes.api.ApiKeyFilter;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.springframework.boot.web.error.ErrorAttributeOptions;
+import org.springframework.boot.web.servlet.FilterRegistrationBean;
+import org.springframework.boot.web.servlet.error.DefaultErrorAttributes;
+import org.springframework.boot.web.servlet.error.ErrorAttributes;
+import org.springframework.context.annotation.Bean;
+import org.springframework.context.annotation.Configuration;
+import org.springframework.core.Ordered;
+import org.springframework.http.HttpStatus;
+import org.springframework.web.context.request.RequestAttributes;
+import org.springframework.web.context.request.WebRequest;
+
+/**
+ * HTTP concerns outside the Camel routes: the API key check, and the JSON shape of errors that
+ * the servlet container answers before a route is reached (unknown path 404, wrong method 405).
+ */
+@Configuration(proxyBeanMethods = false)
+public class WebConfiguration {
+
+    @Bean
+    public FilterRegistrationBean<ApiKeyFilter> apiKeyFilter(AppSettings settings) {
+        String key = settings.getSecurity().getApiKey();
+        if (settings.getSecurity().isRequireApiKey() && (key == null || key.isBlank())) {
+            throw new IllegalStateException(
+                    "app.security.api-key (APP_SECURITY_API_KEY) must be set: /api/** requires an API key outside the embedded default");
+        }
+        FilterRegistrationBean<ApiKeyFilter> registration = new FilterRegistrationBean<>(
+                new ApiKeyFilter(key == null ? "" : key));
+        registration.addUrlPatterns("/api/*");
+        registration.setOrder(Ordered.HIGHEST_PRECEDENCE + 10);
+        registration.setEnabled(key != null && !key.isBlank());
+        return registration;
+    }
+
+    /** {@code {"error": code, "message": text, "details": []}} for container-level errors too. */
+    @Bean
+    public ErrorAttributes errorAttributes() {
+        return new DefaultErrorAttributes() {
+            @Override
+            public Map<String, Object> getErrorAttributes(WebRequest request, ErrorAttributeOptions options) {
+                Object code = request.getAttribute("jakarta.servlet.error.status_code", RequestAttributes.SCOPE_REQUEST);
+                int status = code instanceof Integer i ? i : 500;
+                HttpStatus resolved = HttpStatus.resolve(status);
+                String reason = resolved != null ? resolved.getReasonPhrase() : "Error";
+                Map<String, Object> body = new LinkedHashMap<>();
+                body.put("error", reason.toLowerCase().replace(' ', '_'));
+                body.put("message", switch (status) {
+                    case 404 -> "no such resource";
+                    case 405 -> "method not allowed on this resource";
+                    default -> reason;
+                });
+                body.put("details", List.of());
+                return body;
+            }
+        };
+    }
+}

@@ -1,0 +1,18 @@
+package io.asyncroutes.intake;
+
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.util.List;
+
+/**
+ * An inbound message after validation (SPEC §3): {@code id} is always set, optional fields are
+ * normalised ({@code fetch} empty rather than absent).
+ */
+public record ThreadMessage(
+        String id,
+        String threadId,
+        Long seq,
+        String content,
+        List<String> fetch,
+        boolean reply,
+        ObjectNode metadata) {
+}

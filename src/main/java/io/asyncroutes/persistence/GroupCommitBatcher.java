@@ -1,0 +1,195 @@
+package io.asyncroutes.persistence;
+
+import io.asyncroutes.pipeline.MessageResult;
+import io.asyncroutes.support.Headers;
+import io.asyncroutes.support.Json;
+import io.asyncroutes.support.TransientErrors;
+import java.sql.Timestamp;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+import org.apache.camel.AsyncCallback;
+import org.apache.camel.CamelContext;
+import org.apache.camel.CamelContextAware;
+import org.apache.camel.Exchange;
+import org.apache.camel.ProducerTemplate;
+import org.apache.camel.support.AsyncProcessorSupport;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Group commit for the persist queue: each consumer thread hands its row over and waits; one
+ * writer thread collects whatever rows are waiting (up to the batch size) and writes them as one
+ * JDBC batch. A message is acknowledged only after the batch holding it is committed, so a crash
+ * loses nothing, and batches grow with load without a linger delay when the queue is quiet.
+ *
+ * <p>If a batch fails for a non-transient reason, its rows are written one by one so that one bad
+ * row is dead-lettered with its reason instead of blocking the others.
+ */
+public class GroupCommitBatcher extends AsyncProcessorSupport implements CamelContextAware {
+
+    private static final Logger LOG = LoggerFactory.getLogger(GroupCommitBatcher.class);
+
+    private final int batchSize;
+    private final String batchUri;
+    private final String singleUri;
+    private final BlockingQueue<Pending> pending = new LinkedBlockingQueue<>();
+    private CamelContext camelContext;
+    private ProducerTemplate template;
+    private Thread writer;
+    private volatile boolean running;
+
+    record Pending(Exchange exchange, Map<String, Object> row, AsyncCallback callback) {
+    }
+
+    private final String deadLetterUri;
+
+    public GroupCommitBatcher(int batchSize, String batchUri, String singleUri, String deadLetterUri) {
+        this.batchSize = batchSize;
+        this.batchUri = batchUri;
+        this.singleUri = singleUri;
+        this.deadLetterUri = deadLetterUri;
+    }
+
+    @Override
+    public boolean process(Exchange exchange, AsyncCallback callback) {
+        Map<String, Object> row;
+        try {
+            row = toRow(exchange.getMessage().getBody(String.class));
+        } catch (RuntimeException e) {
+            exchange.setException(new IllegalArgumentException("not a message result: " + e.getMessage(), e));
+            callback.done(true);
+            return true;
+        }
+        if (!running) {
+            exchange.setException(new IllegalStateException("persistence writer is stopped"));
+            callback.done(true);
+            return true;
+        }
+        pending.add(new Pending(exchange, row, callback));
+        return false;
+    }
+
+    static Map<String, Object> toRow(String json) {
+        MessageResult r = Json.read(json, MessageResult.class);
+        if (r.getId() == null || r.getThreadId() == null || r.getStatus() == null) {
+            throw new IllegalArgumentException("id, threadId and status are required");
+        }
+        Map<String, Object> row = new HashMap<>();
+        row.put("id", r.getId());
+        row.put("threadId", r.getThreadId());
+        row.put("seq", r.getSeq());
+        row.put("status", r.getStatus());
+        row.put("receivedAt", r.getReceivedAt() == null ? null : Timestamp.from(r.getReceivedAt()));
+        row.put("processedAt", r.getProcessedAt() == null ? null : Timestamp.from(r.getProcessedAt()));
+        row.put("result", json);
+        return row;
+    }
+
+    private void writeLoop() {
+        List<Pending> batch = new ArrayList<>(batchSize);
+        while (running || !pending.isEmpty()) {
+            try {
+                Pending first = pending.poll(200, TimeUnit.MILLISECONDS);
+                if (first == null) {
+                    continue;
+                }
+                batch.add(first);
+                pending.drainTo(batch, batchSize - 1);
+                write(batch);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                break;
+            } catch (RuntimeException e) {
+                LOG.error("Persistence writer failed on a batch of {}", batch.size(), e);
+                batch.forEach(p -> fail(p, e));
+            } finally {
+                batch.clear();
+            }
+        }
+        // stopped hard: whatever is left was never written and is not acknowledged
+        Pending left;
+        while ((left = pending.poll()) != null) {
+            fail(left, new IllegalStateException("persistence writer stopped before writing"));
+        }
+    }
+
+    private void write(List<Pending> batch) {
+        List<Map<String, Object>> rows = new ArrayList<>(batch.size());
+        batch.forEach(p -> rows.add(p.row()));
+        Exchange result = template.send(batchUri, e -> e.getMessage().setBody(rows));
+        if (result.getException() == null) {
+            batch.forEach(p -> p.callback().done(false));
+            return;
+        }
+        if (TransientErrors.isTransient(result.getException())) {
+            // only when stopping: the retry gave up, the messages stay unacknowledged on the queue
+            batch.forEach(p -> fail(p, result.getException()));
+            return;
+        }
+        LOG.warn("Batch of {} rows failed ({}); writing them one by one", batch.size(),
+                result.getException().toString());
+        for (Pending p : batch) {
+            Exchange single = template.send(singleUri, e -> e.getMessage().setBody(p.row()));
+            Exception error = single.getException();
+            if (error != null && !TransientErrors.isTransient(error)) {
+                LOG.error("Row {} can never be written: {}", p.row().get("id"), error.toString());
+                String reason = "unwritable_row: " + error.getMessage();
+                single = template.send(deadLetterUri, e -> {
+                    e.getMessage().setHeader(Headers.DEAD_LETTER_REASON, reason);
+                    e.getMessage().setBody(p.row().get("result"));
+                });
+                error = single.getException();
+            }
+            if (error != null) {
+                fail(p, error);
+            } else {
+                p.callback().done(false);
+            }
+        }
+    }
+
+    private static void fail(Pending p, Exception e) {
+        p.exchange().setException(e);
+        p.callback().done(false);
+    }
+
+    @Override
+    protected void doStart() throws Exception {
+        template = camelContext.createProducerTemplate();
+        template.start();
+        running = true;
+        writer = new Thread(this::writeLoop, "persist-writer");
+        writer.start();
+    }
+
+    @Override
+    protected void doStop() throws Exception {
+        running = false;
+        if (writer != null) {
+            writer.join(TimeUnit.SECONDS.toMillis(30));
+        }
+        if (template != null) {
+            template.stop();
+        }
+    }
+
+    @Override
+    public CamelContext getCamelContext() {
+        return camelContext;
+    }
+
+    @Override
+    public void setCamelContext(CamelContext camelContext) {
+        this.camelContext = camelContext;
+    }
+
+    /** Rows waiting for the writer; exposed for metrics and tests. */
+    public int backlog() {
+        return pending.size();
+    }
+}

@@ -1,0 +1,99 @@
+package io.asyncroutes.pipeline;
+
+import io.asyncroutes.config.AppSettings;
+import io.asyncroutes.intake.MessageValidator;
+import io.asyncroutes.intake.ThreadMessage;
+import io.asyncroutes.persistence.HandoffException;
+import io.asyncroutes.support.Headers;
+import io.asyncroutes.support.Json;
+import java.time.Instant;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import org.apache.camel.Exchange;
+import org.apache.camel.ExchangePattern;
+import org.apache.camel.builder.RouteBuilder;
+import org.apache.camel.spi.IdempotentRepository;
+
+/**
+ * {@code handle-message}: the seed's {@code handle_message} + {@code create_task(save_to_db)}.
+ *
+ * <p>Validates, skips duplicates (idempotent consumer on the message id), processes, hands the
+ * result to persistence by wireTap and publishes it to the results queue. The wireTap is
+ * fire-and-forget for latency (the database is not on this path), but not for safety: the tap's
+ * only job is to put the result on the durable persist queue, and this route waits for that
+ * hand-off before it completes. The inbound message is acknowledged only when the route
+ * completes, so a tap lost in a crash or a {@code shutdownNow} leaves the inbound message
+ * unacknowledged and the broker redelivers it.
+ *
+ * <p>Seams for later steps sit between "duplicate check" and "mark processed":
+ * {@code order-by-thread} (per-thread ordering), {@code fetch-all} (context), the LLM reply.
+ */
+public class HandleRoutes extends RouteBuilder {
+
+    private final MessageValidator validator;
+    private final IdempotentRepository idempotentRepository;
+    private final AppSettings settings;
+
+    public HandleRoutes(MessageValidator validator, IdempotentRepository idempotentRepository, AppSettings settings) {
+        this.validator = validator;
+        this.idempotentRepository = idempotentRepository;
+        this.settings = settings;
+    }
+
+    @Override
+    public void configure() {
+        from("direct:handle-message").routeId("handle-message")
+                // errors surface to the calling intake route, whose route configuration decides
+                .errorHandler(noErrorHandler())
+                .process(this::toResult)
+                .idempotentConsumer(simple("${body.id}"), idempotentRepository)
+                    // the key is stored only when the exchange completes: a crash mid-way leaves
+                    // the message redeliverable instead of "seen but never processed"
+                    .eager(false)
+                    .skipDuplicate(false)
+                    .choice()
+                        .when(exchangeProperty(Exchange.DUPLICATE_MESSAGE).isEqualTo(true))
+                            .process(exchange -> exchange.getMessage().getBody(MessageResult.class)
+                                    .setStatus(MessageResult.DUPLICATE))
+                            .log("Duplicate message ${body.id} of thread ${body.threadId}: not processed again")
+                            .setBody(exchange -> Json.write(exchange.getMessage().getBody()))
+                            .to(ExchangePattern.InOnly, "{{app.endpoints.results}}")
+                        .otherwise()
+                            // seam: order-by-thread, fetch-all and the LLM reply plug in here
+                            .process(exchange -> {
+                                MessageResult result = exchange.getMessage().getBody(MessageResult.class);
+                                result.setStatus(MessageResult.PROCESSED);
+                                result.setProcessedAt(Instant.now());
+                            })
+                            .setHeader(Headers.JMS_GROUP, simple("${body.threadId}"))
+                            .setBody(exchange -> Json.write(exchange.getMessage().getBody()))
+                            .process(exchange -> exchange.setProperty(Headers.HANDOFF, new CompletableFuture<Void>()))
+                            .wireTap("direct:persist-handoff")
+                            .to(ExchangePattern.InOnly, "{{app.endpoints.results}}")
+                            .process(this::awaitHandoff)
+                    .end()
+                .end();
+    }
+
+    private void toResult(Exchange exchange) {
+        ThreadMessage message = validator.parse(exchange.getMessage().getBody(String.class));
+        Long receivedAt = exchange.getMessage().getHeader(Headers.RECEIVED_AT, Long.class);
+        exchange.getMessage().setBody(MessageResult.of(message,
+                receivedAt != null ? Instant.ofEpochMilli(receivedAt) : Instant.now()));
+    }
+
+    @SuppressWarnings("unchecked")
+    private void awaitHandoff(Exchange exchange) throws Exception {
+        CompletableFuture<Void> handoff = exchange.getProperty(Headers.HANDOFF, CompletableFuture.class);
+        long timeoutMillis = settings.getPersistence().getHandoffTimeout().toMillis();
+        try {
+            handoff.get(timeoutMillis, TimeUnit.MILLISECONDS);
+        } catch (TimeoutException e) {
+            throw new HandoffException("persistence hand-off not confirmed within " + timeoutMillis + " ms", e);
+        } catch (ExecutionException e) {
+            throw new HandoffException("persistence hand-off failed: " + e.getCause(), e.getCause());
+        }
+    }
+}

@@ -1,0 +1,22 @@
+package io.asyncroutes.support;
+
+/**
+ * Header and exchange-property names shared by the routes. Header names are valid Java
+ * identifiers because JMS drops any other.
+ */
+public final class Headers {
+
+    /** Epoch millis at which the intake accepted the message. */
+    public static final String RECEIVED_AT = "arReceivedAt";
+    /** Why a message went to the dead-letter queue. */
+    public static final String DEAD_LETTER_REASON = "arDeadLetterReason";
+    /** The route that dead-lettered it. */
+    public static final String DEAD_LETTER_ROUTE = "arDeadLetterRoute";
+    /** JMS message group: the broker keeps one thread on one consumer at a time. */
+    public static final String JMS_GROUP = "JMSXGroupID";
+    /** Property holding the future that the persistence wireTap completes once its hand-off is durable. */
+    public static final String HANDOFF = "arPersistHandoff";
+
+    private Headers() {
+    }
+}
