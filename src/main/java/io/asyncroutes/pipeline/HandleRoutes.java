@@ -48,7 +48,8 @@ public class HandleRoutes extends RouteBuilder {
                 // errors surface to the calling intake route, whose route configuration decides
                 .errorHandler(noErrorHandler())
                 .process(this::toResult)
-                .idempotentConsumer(simple("${body.id}"), idempotentRepository)
+                .setHeader(Headers.MESSAGE_ID, simple("${body.id}"))
+                .idempotentConsumer(header(Headers.MESSAGE_ID), idempotentRepository)
                     // the key is stored only when the exchange completes: a crash mid-way leaves
                     // the message redeliverable instead of "seen but never processed"
                     .eager(false)

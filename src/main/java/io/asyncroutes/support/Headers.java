@@ -8,6 +8,8 @@ public final class Headers {
 
     /** Epoch millis at which the intake accepted the message. */
     public static final String RECEIVED_AT = "arReceivedAt";
+    /** The message id, on results and dead letters, so consumers can select by it. */
+    public static final String MESSAGE_ID = "arMessageId";
     /** Why a message went to the dead-letter queue. */
     public static final String DEAD_LETTER_REASON = "arDeadLetterReason";
     /** The route that dead-lettered it. */

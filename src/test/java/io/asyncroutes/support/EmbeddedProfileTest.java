@@ -1,0 +1,48 @@
+package io.asyncroutes.support;
+
+import io.asyncroutes.AsyncRoutesApplication;
+import java.io.IOException;
+import java.net.ServerSocket;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.apache.camel.test.spring.junit5.CamelSpringBootTest;
+import org.springframework.boot.test.context.SpringBootTest;
+import org.springframework.test.context.DynamicPropertyRegistry;
+import org.springframework.test.context.DynamicPropertySource;
+
+/**
+ * Base of the tests that run the application on its embedded default profile: embedded Artemis,
+ * H2 file database and embedded Redis, all under a fresh temporary data directory. Every subclass
+ * shares one Spring context (same configuration), so the suite starts it once.
+ */
+@CamelSpringBootTest
+@SpringBootTest(classes = AsyncRoutesApplication.class, webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT)
+public abstract class EmbeddedProfileTest {
+
+    private static final Path DATA_DIR = tempDir("ar-embedded-");
+    private static final int REDIS_PORT = freePort();
+
+    @DynamicPropertySource
+    static void embeddedProperties(DynamicPropertyRegistry registry) {
+        registry.add("app.data-dir", DATA_DIR::toString);
+        registry.add("spring.data.redis.port", () -> REDIS_PORT);
+        // short redelivery so the tests that roll a message back see it again quickly
+        registry.add("app.persistence.retry-initial-delay", () -> "100ms");
+    }
+
+    public static int freePort() {
+        try (ServerSocket socket = new ServerSocket(0)) {
+            return socket.getLocalPort();
+        } catch (IOException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    public static Path tempDir(String prefix) {
+        try {
+            return Files.createTempDirectory(prefix);
+        } catch (IOException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+}
