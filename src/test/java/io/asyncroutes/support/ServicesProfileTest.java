@@ -1,0 +1,77 @@
+package io.asyncroutes.support;
+
+import io.asyncroutes.AsyncRoutesApplication;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.SQLException;
+import java.sql.Statement;
+import org.apache.camel.test.spring.junit5.CamelSpringBootTest;
+import org.springframework.amqp.rabbit.connection.CachingConnectionFactory;
+import org.springframework.amqp.rabbit.core.RabbitAdmin;
+import org.springframework.boot.test.context.SpringBootTest;
+import org.springframework.data.redis.connection.lettuce.LettuceConnectionFactory;
+import org.springframework.data.redis.core.StringRedisTemplate;
+import org.springframework.test.context.ActiveProfiles;
+import org.springframework.test.context.DynamicPropertyRegistry;
+import org.springframework.test.context.DynamicPropertySource;
+
+/**
+ * Base of the tests on the {@code services} profile against this machine's real PostgreSQL,
+ * Redis and RabbitMQ. The test owns a schema ({@value #SCHEMA}), a key prefix and an exchange
+ * with its queues, and wipes them before the context starts so every run begins clean.
+ */
+@CamelSpringBootTest
+@ActiveProfiles("services")
+@SpringBootTest(classes = AsyncRoutesApplication.class, webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT)
+public abstract class ServicesProfileTest {
+
+    public static final String API_KEY = "test-key-" + Long.toHexString(System.nanoTime());
+    public static final String SCHEMA = "ar_it";
+    public static final String PREFIX = "ar-it";
+    public static final String KEY_PREFIX = "ar-it:";
+
+    static {
+        resetServices();
+    }
+
+    @DynamicPropertySource
+    static void servicesProperties(DynamicPropertyRegistry registry) {
+        registry.add("app.security.api-key", () -> API_KEY);
+        registry.add("spring.datasource.url", () -> "jdbc:postgresql://127.0.0.1:5432/test?currentSchema=" + SCHEMA);
+        registry.add("spring.flyway.schemas", () -> SCHEMA);
+        registry.add("app.redis.key-prefix", () -> KEY_PREFIX);
+        registry.add("app.rabbitmq.exchange", () -> PREFIX);
+        registry.add("app.rabbitmq.prefix", () -> PREFIX);
+        registry.add("server.address", () -> "127.0.0.1");
+    }
+
+    private static void resetServices() {
+        try (Connection c = DriverManager.getConnection("jdbc:postgresql://127.0.0.1:5432/test", "postgres", "");
+             Statement s = c.createStatement()) {
+            s.execute("DROP SCHEMA IF EXISTS " + SCHEMA + " CASCADE");
+        } catch (SQLException e) {
+            throw new IllegalStateException("PostgreSQL on 127.0.0.1:5432 is needed for the services-profile tests", e);
+        }
+        LettuceConnectionFactory redis = new LettuceConnectionFactory("127.0.0.1", 6379);
+        redis.afterPropertiesSet();
+        try {
+            StringRedisTemplate template = new StringRedisTemplate(redis);
+            var keys = template.keys(KEY_PREFIX + "*");
+            if (keys != null && !keys.isEmpty()) {
+                template.delete(keys);
+            }
+        } finally {
+            redis.destroy();
+        }
+        CachingConnectionFactory rabbit = new CachingConnectionFactory("127.0.0.1", 5672);
+        try {
+            RabbitAdmin admin = new RabbitAdmin(rabbit);
+            for (String queue : new String[] {"in", "persist", "results", "dead-letter"}) {
+                admin.deleteQueue(PREFIX + "." + queue);
+            }
+            admin.deleteExchange(PREFIX);
+        } finally {
+            rabbit.destroy();
+        }
+    }
+}
