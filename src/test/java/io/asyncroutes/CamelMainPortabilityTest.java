@@ -1,0 +1,128 @@
+package io.asyncroutes;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import io.asyncroutes.api.ApiRoutes;
+import io.asyncroutes.config.AppSettings;
+import io.asyncroutes.intake.MessageValidator;
+import io.asyncroutes.persistence.PersistRoutes;
+import io.asyncroutes.pipeline.HandleRoutes;
+import io.asyncroutes.support.EmbeddedProfileTest;
+import io.asyncroutes.support.Http;
+import io.asyncroutes.support.SharedRouteConfigurations;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import java.util.stream.Stream;
+import org.apache.camel.CamelContext;
+import org.apache.camel.ServiceStatus;
+import org.apache.camel.component.redis.processor.idempotent.SpringRedisStringIdempotentRepository;
+import org.apache.camel.main.Main;
+import org.flywaydb.core.Flyway;
+import org.h2.jdbcx.JdbcDataSource;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.springframework.data.redis.connection.lettuce.LettuceConnectionFactory;
+import org.springframework.data.redis.core.StringRedisTemplate;
+import org.springframework.jdbc.core.JdbcTemplate;
+import org.yaml.snakeyaml.Yaml;
+
+/**
+ * The portability seam (SPEC §1, way 3): the Java route builders and every YAML file under
+ * {@code routes/} load and run in plain camel-main, without Spring Boot, with the queues mapped to
+ * SEDA, an H2 database migrated by Flyway, the machine's real Redis and camel-main's own HTTP
+ * server. A typo in any YAML route fails this test.
+ */
+class CamelMainPortabilityTest {
+
+    private Main main;
+    private LettuceConnectionFactory redis;
+
+    @AfterEach
+    void tearDown() {
+        if (main != null) {
+            main.stop();
+        }
+        if (redis != null) {
+            redis.destroy();
+        }
+    }
+
+    @Test
+    void everyRouteStartsInPlainCamelMainAndAMessageGoesEndToEnd() throws Exception {
+        AppSettings settings = new AppSettings();
+        JdbcDataSource dataSource = new JdbcDataSource();
+        dataSource.setURL("jdbc:h2:mem:portable;MODE=PostgreSQL;DATABASE_TO_LOWER=TRUE;DEFAULT_NULL_ORDERING=HIGH;DB_CLOSE_DELAY=-1");
+        Flyway.configure().dataSource(dataSource).load().migrate();
+        redis = new LettuceConnectionFactory("127.0.0.1", 6379);
+        redis.afterPropertiesSet();
+        SpringRedisStringIdempotentRepository ids =
+                new SpringRedisStringIdempotentRepository(new StringRedisTemplate(redis), "ar-main:idem");
+        ids.setExpiry(60);
+        MessageValidator validator = new MessageValidator(settings.getLimits());
+        int port = EmbeddedProfileTest.freePort();
+
+        main = new Main();
+        main.bind("dataSource", dataSource);
+        main.configure().addRoutesBuilder(new SharedRouteConfigurations(settings));
+        main.configure().addRoutesBuilder(new HandleRoutes(validator, ids, settings));
+        main.configure().addRoutesBuilder(new PersistRoutes(settings));
+        main.configure().addRoutesBuilder(new ApiRoutes(validator, settings));
+        main.configure().withRoutesIncludePattern("file:routes/*.yaml");
+        Properties props = new Properties();
+        props.putAll(Map.of(
+                "app.endpoints.inbound", "seda:in?concurrentConsumers=4",
+                "app.endpoints.inbound-publish", "seda:in",
+                "app.endpoints.persist", "seda:persist?concurrentConsumers=16",
+                "app.endpoints.persist-publish", "seda:persist",
+                "app.endpoints.results", "seda:results",
+                "app.endpoints.dead-letter", "seda:dead-letter",
+                "camel.server.enabled", "true",
+                "camel.server.host", "127.0.0.1",
+                "camel.server.port", String.valueOf(port)));
+        main.setInitialProperties(props);
+        main.start();
+        CamelContext camel = main.getCamelContext();
+
+        List<String> expected = new ArrayList<>(List.of("handle-message", "persist-handoff", "persist-message",
+                "persist-batch", "persist-one", "api-post-message", "api-get-message", "api-thread-messages"));
+        expected.addAll(yamlRouteIds());
+        assertThat(expected).contains("intake-queue", "dead-letter");
+        for (String id : expected) {
+            assertThat(camel.getRouteController().getRouteStatus(id)).as(id).isEqualTo(ServiceStatus.Started);
+        }
+
+        String response = Http.postJson("http://127.0.0.1:" + port + "/api/messages",
+                "{\"threadId\":\"portable\",\"content\":\"no spring here\"}").body();
+        String id = response.replaceAll(".*\"id\":\"([^\"]+)\".*", "$1");
+        JdbcTemplate jdbc = new JdbcTemplate(dataSource);
+        await().atMost(Duration.ofSeconds(10)).until(() ->
+                jdbc.queryForObject("SELECT COUNT(*) FROM ar_message WHERE id = ?", Integer.class, id) == 1);
+        assertThat(Http.get("http://127.0.0.1:" + port + "/api/messages/" + id).body()).contains("\"status\":\"processed\"");
+    }
+
+    /** The route ids declared in every YAML file under routes/. */
+    @SuppressWarnings("unchecked")
+    static List<String> yamlRouteIds() throws IOException {
+        List<String> ids = new ArrayList<>();
+        try (Stream<Path> files = Files.list(Path.of("routes"))) {
+            for (Path file : files.filter(f -> f.toString().endsWith(".yaml")).sorted().toList()) {
+                List<Map<String, Object>> items = new Yaml().load(Files.readString(file));
+                for (Map<String, Object> item : items) {
+                    Map<String, Object> route = (Map<String, Object>) item.get("route");
+                    if (route != null) {
+                        assertThat(route.get("id")).as("route without id in " + file).isNotNull();
+                        ids.add((String) route.get("id"));
+                    }
+                }
+            }
+        }
+        return ids;
+    }
+}
