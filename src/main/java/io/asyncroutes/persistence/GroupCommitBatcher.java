@@ -1,5 +1,6 @@
 package io.asyncroutes.persistence;
 
+import io.asyncroutes.intake.InvalidMessageException;
 import io.asyncroutes.pipeline.MessageResult;
 import io.asyncroutes.support.Headers;
 import io.asyncroutes.support.Json;
@@ -61,7 +62,9 @@ public class GroupCommitBatcher extends AsyncProcessorSupport implements CamelCo
         try {
             row = toRow(exchange.getMessage().getBody(String.class));
         } catch (RuntimeException e) {
-            exchange.setException(new IllegalArgumentException("not a message result: " + e.getMessage(), e));
+            // dead-lettered at once by the consumer's route configuration, like any contract breach
+            exchange.setException(new InvalidMessageException(422, "invalid_result", "not a message result",
+                    List.of(String.valueOf(e.getMessage()))));
             callback.done(true);
             return true;
         }
@@ -138,11 +141,11 @@ public class GroupCommitBatcher extends AsyncProcessorSupport implements CamelCo
             Exception error = single.getException();
             if (error != null && !TransientErrors.isTransient(error)) {
                 LOG.error("Row {} can never be written: {}", p.row().get("id"), error.toString());
-                String reason = "unwritable_row: " + error.getMessage();
-                single = template.send(deadLetterUri, e -> {
-                    e.getMessage().setHeader(Headers.DEAD_LETTER_REASON, reason);
-                    e.getMessage().setBody(p.row().get("result"));
-                });
+                // a copy of the consumed exchange keeps its headers and its route of origin
+                Exchange dead = p.exchange().copy();
+                dead.getMessage().setHeader(Headers.DEAD_LETTER_REASON, "unwritable_row: " + error.getMessage());
+                dead.getMessage().setBody(p.row().get("result"));
+                single = template.send(deadLetterUri, dead);
                 error = single.getException();
             }
             if (error != null) {

@@ -43,6 +43,9 @@ public final class TransientErrors {
 
     public static boolean isTransient(Throwable error) {
         for (Throwable t = error; t != null; t = t.getCause() == t ? null : t.getCause()) {
+            if (isA(t, "com.fasterxml.jackson.core.JacksonException")) {
+                return false; // a parse error is an IOException, but it will never parse
+            }
             if (t instanceof SQLTransientException || t instanceof SQLRecoverableException
                     || t instanceof SQLNonTransientConnectionException
                     || t instanceof IOException || t instanceof TimeoutException
@@ -56,6 +59,15 @@ public final class TransientErrors {
                 if (TRANSIENT_TYPES.contains(c.getName())) {
                     return true;
                 }
+            }
+        }
+        return false;
+    }
+
+    private static boolean isA(Throwable t, String className) {
+        for (Class<?> c = t.getClass(); c != null && c != Object.class; c = c.getSuperclass()) {
+            if (c.getName().equals(className)) {
+                return true;
             }
         }
         return false;
