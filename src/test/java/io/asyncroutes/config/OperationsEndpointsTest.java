@@ -1,0 +1,44 @@
+package io.asyncroutes.config;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.asyncroutes.support.EmbeddedProfileTest;
+import io.asyncroutes.support.Http;
+import io.asyncroutes.support.Json;
+import java.time.Duration;
+import org.junit.jupiter.api.Test;
+import org.springframework.boot.test.web.server.LocalServerPort;
+
+/** Actuator health covers database, broker and Redis; Prometheus metrics include Camel route metrics. */
+class OperationsEndpointsTest extends EmbeddedProfileTest {
+
+    @LocalServerPort
+    int port;
+
+    @Test
+    void healthCoversDatabaseBrokerAndRedis() throws Exception {
+        JsonNode health = Json.MAPPER.readTree(Http.get("http://127.0.0.1:" + port + "/actuator/health").body());
+
+        assertThat(health.path("status").asText()).isEqualTo("UP");
+        JsonNode components = health.path("components");
+        assertThat(components.path("db").path("status").asText()).isEqualTo("UP");
+        assertThat(components.path("jms").path("status").asText()).isEqualTo("UP");
+        assertThat(components.path("redis").path("status").asText()).isEqualTo("UP");
+        assertThat(components.path("camelHealth").path("status").asText()).isEqualTo("UP");
+        // the embedded default talks to no RabbitMQ
+        assertThat(components.has("rabbit")).isFalse();
+    }
+
+    @Test
+    void prometheusExposesCamelRouteMetrics() {
+        assertThat(Http.postJson("http://127.0.0.1:" + port + "/api/messages",
+                "{\"threadId\":\"metrics\",\"content\":\"count me\"}").statusCode()).isEqualTo(202);
+
+        String metrics = await().atMost(Duration.ofSeconds(10)).until(
+                () -> Http.get("http://127.0.0.1:" + port + "/actuator/prometheus").body(),
+                body -> body.lines().anyMatch(l -> l.startsWith("camel_exchanges_total") && l.contains("routeId=\"handle-message\"")));
+        assertThat(metrics).contains("routeId=\"persist-message\"", "routeId=\"api-post-message\"");
+    }
+}
