@@ -29,25 +29,4 @@ public final class ApiError {
         exchange.getMessage().setBody(body(code, message, details));
     }
 
-    /** Thrown inside API routes for a client mistake; mapped to its status by the route's onException. */
-    public static class ClientError extends RuntimeException {
-        private final int status;
-        private final String code;
-        private final List<String> details;
-
-        public ClientError(int status, String code, String message, List<String> details) {
-            super(message);
-            this.status = status;
-            this.code = code;
-            this.details = details;
-        }
-
-        public ClientError(int status, String code, String message) {
-            this(status, code, message, List.of());
-        }
-
-        public int status() { return status; }
-        public String code() { return code; }
-        public List<String> details() { return details; }
-    }
 }

@@ -1,7 +1,7 @@
 package io.asyncroutes.api;
 
 import io.asyncroutes.config.AppSettings;
-import io.asyncroutes.intake.InvalidMessageException;
+import io.asyncroutes.support.RejectedInputException;
 import io.asyncroutes.intake.MessageValidator;
 import io.asyncroutes.intake.ThreadMessage;
 import io.asyncroutes.persistence.MessageSql;
@@ -53,12 +53,8 @@ public class ApiRoutes extends RouteBuilder {
                 .apiProperty("api.version", "1")
                 .apiProperty("api.description", "Queue-driven conversation-thread message service");
 
-        onException(InvalidMessageException.class).handled(true).process(exchange -> {
-            InvalidMessageException e = exchange.getProperty(Exchange.EXCEPTION_CAUGHT, InvalidMessageException.class);
-            ApiError.respond(exchange, e.status(), e.code(), e.getMessage(), e.details());
-        });
-        onException(ApiError.ClientError.class).handled(true).process(exchange -> {
-            ApiError.ClientError e = exchange.getProperty(Exchange.EXCEPTION_CAUGHT, ApiError.ClientError.class);
+        onException(RejectedInputException.class).handled(true).process(exchange -> {
+            RejectedInputException e = exchange.getProperty(Exchange.EXCEPTION_CAUGHT, RejectedInputException.class);
             ApiError.respond(exchange, e.status(), e.code(), e.getMessage(), e.details());
         });
         onException(Exception.class).handled(true).process(exchange -> {
@@ -118,7 +114,7 @@ public class ApiRoutes extends RouteBuilder {
                 .process(exchange -> {
                     String id = exchange.getMessage().getHeader("id", String.class);
                     if (!MessageValidator.isIdentifier(id)) {
-                        throw new ApiError.ClientError(400, "invalid_id", "id must be 1-128 characters of [A-Za-z0-9._:-]");
+                        throw new RejectedInputException(400, "invalid_id", "id must be 1-128 characters of [A-Za-z0-9._:-]");
                     }
                     exchange.getMessage().setBody(Map.of("id", id));
                 })
@@ -126,7 +122,7 @@ public class ApiRoutes extends RouteBuilder {
                 .process(exchange -> {
                     List<?> rows = exchange.getMessage().getBody(List.class);
                     if (rows == null || rows.isEmpty()) {
-                        throw new ApiError.ClientError(404, "not_found", "no message with this id");
+                        throw new RejectedInputException(404, "not_found", "no message with this id");
                     }
                     respondJson(exchange, (String) ((Map<?, ?>) rows.get(0)).get("result"));
                 });
@@ -146,7 +142,7 @@ public class ApiRoutes extends RouteBuilder {
         Message in = exchange.getMessage();
         String contentType = in.getHeader(Exchange.CONTENT_TYPE, String.class);
         if (contentType == null || !isJson(contentType)) {
-            throw new ApiError.ClientError(415, "unsupported_media_type", "Content-Type must be application/json");
+            throw new RejectedInputException(415, "unsupported_media_type", "Content-Type must be application/json");
         }
         int max = settings.getLimits().getMaxBodyBytes();
         Long declared = in.getHeader(Exchange.CONTENT_LENGTH, Long.class);
@@ -172,7 +168,7 @@ public class ApiRoutes extends RouteBuilder {
                     .onUnmappableCharacter(CodingErrorAction.REPORT)
                     .decode(ByteBuffer.wrap(bytes)).toString();
         } catch (CharacterCodingException e) {
-            throw InvalidMessageException.invalidJson("body is not valid UTF-8");
+            throw RejectedInputException.invalidJson("body is not valid UTF-8");
         }
     }
 
@@ -181,21 +177,21 @@ public class ApiRoutes extends RouteBuilder {
         return type.equals("application/json") || (type.startsWith("application/") && type.endsWith("+json"));
     }
 
-    private static ApiError.ClientError tooLarge(int max) {
-        return new ApiError.ClientError(413, "payload_too_large", "request body is larger than " + max + " bytes");
+    private static RejectedInputException tooLarge(int max) {
+        return new RejectedInputException(413, "payload_too_large", "request body is larger than " + max + " bytes");
     }
 
     private void threadQuery(Exchange exchange) {
         Message in = exchange.getMessage();
         String threadId = in.getHeader("threadId", String.class);
         if (!MessageValidator.isIdentifier(threadId)) {
-            throw new ApiError.ClientError(400, "invalid_thread_id", "threadId must be 1-128 characters of [A-Za-z0-9._:-]");
+            throw new RejectedInputException(400, "invalid_thread_id", "threadId must be 1-128 characters of [A-Za-z0-9._:-]");
         }
         long limit = queryNumber(in, "limit", DEFAULT_LIMIT, 1, MAX_LIMIT);
         Long afterSeq = in.getHeader("afterSeq") == null ? null : queryNumber(in, "afterSeq", 0, 0, Long.MAX_VALUE);
         long offset = queryNumber(in, "offset", 0, 0, 1_000_000);
         if (afterSeq != null && offset > 0) {
-            throw new ApiError.ClientError(400, "invalid_query", "use either afterSeq or offset, not both");
+            throw new RejectedInputException(400, "invalid_query", "use either afterSeq or offset, not both");
         }
         Map<String, Object> params = new HashMap<>();
         params.put("threadId", threadId);
@@ -247,7 +243,7 @@ public class ApiRoutes extends RouteBuilder {
         } catch (NumberFormatException ignored) {
             // fall through to the error below
         }
-        throw new ApiError.ClientError(400, "invalid_query", name + " must be an integer between " + min + " and " + max);
+        throw new RejectedInputException(400, "invalid_query", name + " must be an integer between " + min + " and " + max);
     }
 
     private static void respondJson(Exchange exchange, String json) {

@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.asyncroutes.config.AppSettings;
 import io.asyncroutes.support.Json;
+import io.asyncroutes.support.RejectedInputException;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
@@ -34,20 +35,20 @@ public class MessageValidator {
     /** Parses and validates raw JSON text. */
     public ThreadMessage parse(String json) {
         if (json == null || json.isBlank()) {
-            throw new InvalidMessageException(400, "invalid_json", "request body is empty", List.of());
+            throw new RejectedInputException(400, "invalid_json", "request body is empty", List.of());
         }
         JsonNode node;
         try {
             node = Json.MAPPER.readTree(json);
         } catch (JsonProcessingException e) {
-            throw InvalidMessageException.invalidJson(e.getOriginalMessage());
+            throw RejectedInputException.invalidJson(e.getOriginalMessage());
         }
         return validate(node);
     }
 
     public ThreadMessage validate(JsonNode node) {
         if (node == null || !node.isObject()) {
-            throw new InvalidMessageException(400, "invalid_json", "message must be a JSON object", List.of());
+            throw new RejectedInputException(400, "invalid_json", "message must be a JSON object", List.of());
         }
         List<String> problems = new ArrayList<>();
         for (Iterator<String> names = node.fieldNames(); names.hasNext(); ) {
@@ -129,9 +130,9 @@ public class MessageValidator {
 
         if (!problems.isEmpty()) {
             if (contentTooLarge && problems.size() == 1) {
-                throw new InvalidMessageException(413, "payload_too_large", "content is too large", problems);
+                throw new RejectedInputException(413, "payload_too_large", "content is too large", problems);
             }
-            throw new InvalidMessageException(422, "invalid_message", "message does not match the contract", problems);
+            throw new RejectedInputException(422, "invalid_message", "message does not match the contract", problems);
         }
         return new ThreadMessage(id != null ? id : UUID.randomUUID().toString(), threadId, seq, content, fetch, reply, metadata);
     }

@@ -1,6 +1,6 @@
 package io.asyncroutes.persistence;
 
-import io.asyncroutes.intake.InvalidMessageException;
+import io.asyncroutes.support.RejectedInputException;
 import io.asyncroutes.pipeline.MessageResult;
 import io.asyncroutes.support.Headers;
 import io.asyncroutes.support.Json;
@@ -63,7 +63,7 @@ public class GroupCommitBatcher extends AsyncProcessorSupport implements CamelCo
             row = toRow(exchange.getMessage().getBody(String.class));
         } catch (RuntimeException e) {
             // dead-lettered at once by the consumer's route configuration, like any contract breach
-            exchange.setException(new InvalidMessageException(422, "invalid_result", "not a message result",
+            exchange.setException(new RejectedInputException(422, "invalid_result", "not a message result",
                     List.of(String.valueOf(e.getMessage()))));
             callback.done(true);
             return true;

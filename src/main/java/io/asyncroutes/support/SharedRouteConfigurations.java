@@ -1,7 +1,7 @@
 package io.asyncroutes.support;
 
 import io.asyncroutes.config.AppSettings;
-import io.asyncroutes.intake.InvalidMessageException;
+import io.asyncroutes.support.RejectedInputException;
 import org.apache.camel.Exchange;
 import org.apache.camel.LoggingLevel;
 import org.apache.camel.builder.RouteConfigurationBuilder;
@@ -36,11 +36,11 @@ public class SharedRouteConfigurations extends RouteConfigurationBuilder {
     @Override
     public void configuration() {
         routeConfiguration(INTAKE)
-                .onException(InvalidMessageException.class)
+                .onException(RejectedInputException.class)
                     .handled(true)
                     .useOriginalMessage()
                     .process(exchange -> exchange.getMessage().setHeader(Headers.DEAD_LETTER_REASON, exchange
-                            .getProperty(Exchange.EXCEPTION_CAUGHT, InvalidMessageException.class).reason()))
+                            .getProperty(Exchange.EXCEPTION_CAUGHT, RejectedInputException.class).reason()))
                     .to("direct:dead-letter")
                 .end()
                 .onException(Exception.class)
