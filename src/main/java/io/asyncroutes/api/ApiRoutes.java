@@ -17,6 +17,8 @@ import java.nio.charset.StandardCharsets;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import org.apache.camel.Exchange;
 import org.apache.camel.ExchangePattern;
 import org.apache.camel.Message;
@@ -74,6 +76,11 @@ public class ApiRoutes extends RouteBuilder {
                     .consumes("application/json").produces("application/json")
                     .param().name("body").type(RestParamType.body).description("Message, SPEC §3").endParam()
                     .to("direct:api-post-message")
+                .post("/fetch")
+                    .description("Fetch JSON from URLs in parallel: {\"urls\": [...]} -> {\"results\": [...]} in input order")
+                    .consumes("application/json").produces("application/json")
+                    .param().name("body").type(RestParamType.body).description("{\"urls\": [absolute http/https URLs]}").endParam()
+                    .to("direct:api-fetch")
                 .get("/messages/{id}")
                     .description("The result record of one message (404 if unknown)")
                     .produces("application/json")
@@ -108,6 +115,25 @@ public class ApiRoutes extends RouteBuilder {
                     out.setHeader(Exchange.HTTP_RESPONSE_CODE, 202);
                     out.setHeader(Exchange.CONTENT_TYPE, "application/json");
                     out.setBody(Json.MAPPER.createObjectNode().put("id", exchange.getProperty("arMessageId", String.class)).toString());
+                });
+
+        from("direct:api-fetch").routeId("api-fetch")
+                .process(exchange -> {
+                    JsonNode request = parseJson(readJsonBody(exchange));
+                    JsonNode urls = request.isObject() ? request.get("urls") : null;
+                    if (urls == null || request.size() != 1) {
+                        throw new RejectedInputException(422, "invalid_request", "body must be {\"urls\": [...]}");
+                    }
+                    exchange.getMessage().removeHeaders("*");
+                    exchange.getMessage().setBody(validator.fetchUrls(urls));
+                })
+                .to("direct:fetch-all")
+                .process(exchange -> {
+                    ObjectNode response = Json.MAPPER.createObjectNode();
+                    List<?> results = exchange.getMessage().getBody(List.class);
+                    results.forEach(item -> response.withArray("results").add((JsonNode) item));
+                    response.withArray("results");
+                    respondJson(exchange, response.toString());
                 });
 
         from("direct:api-get-message").routeId("api-get-message")
@@ -169,6 +195,14 @@ public class ApiRoutes extends RouteBuilder {
                     .decode(ByteBuffer.wrap(bytes)).toString();
         } catch (CharacterCodingException e) {
             throw RejectedInputException.invalidJson("body is not valid UTF-8");
+        }
+    }
+
+    private static JsonNode parseJson(String json) {
+        try {
+            return Json.MAPPER.readTree(json);
+        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+            throw RejectedInputException.invalidJson(e.getOriginalMessage());
         }
     }
 

@@ -14,12 +14,16 @@ public class AppSettings {
     private final Redis redis = new Redis();
     private final Security security = new Security();
     private final Idempotency idempotency = new Idempotency();
+    private final Fetch fetch = new Fetch();
+    private final Retry retry = new Retry();
 
     public Limits getLimits() { return limits; }
     public Persistence getPersistence() { return persistence; }
     public Redis getRedis() { return redis; }
     public Security getSecurity() { return security; }
     public Idempotency getIdempotency() { return idempotency; }
+    public Fetch getFetch() { return fetch; }
+    public Retry getRetry() { return retry; }
 
     /** Input limits of the message contract (SPEC §3). */
     public static class Limits {
@@ -95,5 +99,61 @@ public class AppSettings {
         public void setApiKey(String v) { this.apiKey = v; }
         public boolean isRequireApiKey() { return requireApiKey; }
         public void setRequireApiKey(boolean v) { this.requireApiKey = v; }
+    }
+
+    /** The parallel fetch of context URLs (fetch-all / fetch-one). */
+    public static class Fetch {
+        /** Most requests in flight at once, over all messages; the HTTP connection pool is sized to match. */
+        private int maxConcurrency = 256;
+        /** Per attempt: time to open the connection. */
+        private Duration connectTimeout = Duration.ofSeconds(5);
+        /** Per attempt: time to wait for the response. */
+        private Duration responseTimeout = Duration.ofSeconds(10);
+        /** Overall: items not done by then report "deadline exceeded" and the fetch returns. */
+        private Duration deadline = Duration.ofSeconds(30);
+        /** Largest response body accepted. */
+        private int maxResponseBytes = 1024 * 1024;
+        /** Allow loopback, private, link-local and metadata addresses (SSRF guard off). */
+        private boolean allowPrivate = false;
+        /** Host names (or literal addresses) allowed even when they resolve to private addresses. */
+        private java.util.List<String> allowedHosts = new java.util.ArrayList<>();
+
+        public int getMaxConcurrency() { return maxConcurrency; }
+        public void setMaxConcurrency(int v) { this.maxConcurrency = v; }
+        public Duration getConnectTimeout() { return connectTimeout; }
+        public void setConnectTimeout(Duration v) { this.connectTimeout = v; }
+        public Duration getResponseTimeout() { return responseTimeout; }
+        public void setResponseTimeout(Duration v) { this.responseTimeout = v; }
+        public Duration getDeadline() { return deadline; }
+        public void setDeadline(Duration v) { this.deadline = v; }
+        public int getMaxResponseBytes() { return maxResponseBytes; }
+        public void setMaxResponseBytes(int v) { this.maxResponseBytes = v; }
+        public boolean isAllowPrivate() { return allowPrivate; }
+        public void setAllowPrivate(boolean v) { this.allowPrivate = v; }
+        public java.util.List<String> getAllowedHosts() { return allowedHosts; }
+        public void setAllowedHosts(java.util.List<String> v) { this.allowedHosts = v; }
+    }
+
+    /** Retries of transient failures (connection errors, timeouts, 5xx, 408, 429) with exponential backoff. */
+    public static class Retry {
+        /** Attempts in all, the first one included. */
+        private int maxAttempts = 3;
+        private Duration initialDelay = Duration.ofSeconds(1);
+        private double multiplier = 2.0;
+        /** Cap on one delay, also on a Retry-After the server asks for. */
+        private Duration maxDelay = Duration.ofSeconds(30);
+        /** Each delay is varied by up to this fraction either way. */
+        private double jitter = 0.15;
+
+        public int getMaxAttempts() { return maxAttempts; }
+        public void setMaxAttempts(int v) { this.maxAttempts = v; }
+        public Duration getInitialDelay() { return initialDelay; }
+        public void setInitialDelay(Duration v) { this.initialDelay = v; }
+        public double getMultiplier() { return multiplier; }
+        public void setMultiplier(double v) { this.multiplier = v; }
+        public Duration getMaxDelay() { return maxDelay; }
+        public void setMaxDelay(Duration v) { this.maxDelay = v; }
+        public double getJitter() { return jitter; }
+        public void setJitter(double v) { this.jitter = v; }
     }
 }

@@ -1,6 +1,7 @@
 package io.asyncroutes.config;
 
 import io.asyncroutes.api.ApiRoutes;
+import io.asyncroutes.fetch.FetchRoutes;
 import io.asyncroutes.intake.MessageValidator;
 import io.asyncroutes.persistence.PersistRoutes;
 import io.asyncroutes.pipeline.HandleRoutes;
@@ -53,6 +54,11 @@ public class AsyncRoutesConfiguration {
     @Bean
     public PersistRoutes persistRoutes(AppSettings settings) {
         return new PersistRoutes(settings);
+    }
+
+    @Bean
+    public FetchRoutes fetchRoutes(AppSettings settings) {
+        return new FetchRoutes(settings.getFetch());
     }
 
     @Bean

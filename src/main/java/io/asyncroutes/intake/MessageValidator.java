@@ -154,6 +154,20 @@ public class MessageValidator {
         return value.textValue();
     }
 
+    /** The {@code urls} of a fetch request, by the same rules as a message's {@code fetch}. */
+    public List<String> fetchUrls(JsonNode node) {
+        List<String> problems = new ArrayList<>();
+        List<String> urls = urls(node, problems);
+        if (!problems.isEmpty()) {
+            throw new RejectedInputException(422, "invalid_request", "urls must be an array of http/https URLs",
+                    problems.stream().map(p -> p.replaceFirst("^fetch", "urls")).toList());
+        }
+        if (urls.isEmpty()) {
+            throw new RejectedInputException(422, "invalid_request", "urls must not be empty");
+        }
+        return urls;
+    }
+
     private List<String> urls(JsonNode node, List<String> problems) {
         if (!node.isArray()) {
             problems.add("fetch: must be an array of URLs");

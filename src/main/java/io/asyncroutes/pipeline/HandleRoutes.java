@@ -27,8 +27,10 @@ import org.apache.camel.spi.IdempotentRepository;
  * completes, so a tap lost in a crash or a {@code shutdownNow} leaves the inbound message
  * unacknowledged and the broker redelivers it.
  *
- * <p>Seams for later steps sit between "duplicate check" and "mark processed":
- * {@code order-by-thread} (per-thread ordering), {@code fetch-all} (context), the LLM reply.
+ * <p>Steps between "duplicate check" and "mark processed": {@code fetch-context} fills the
+ * result's {@code context} from its {@code fetch} URLs (one entry per URL, errors included: a
+ * failed fetch does not fail the message). Seams for later steps: {@code order-by-thread}
+ * (per-thread ordering), the LLM reply.
  */
 public class HandleRoutes extends RouteBuilder {
 
@@ -63,6 +65,9 @@ public class HandleRoutes extends RouteBuilder {
                             .to(ExchangePattern.InOnly, "{{app.endpoints.results}}")
                         .otherwise()
                             // seam: order-by-thread, fetch-all and the LLM reply plug in here
+                            .filter(simple("${body.fetch.isEmpty()} == false"))
+                                .to("direct:fetch-context")
+                            .end()
                             .process(exchange -> {
                                 MessageResult result = exchange.getMessage().getBody(MessageResult.class);
                                 result.setStatus(MessageResult.PROCESSED);

@@ -5,6 +5,11 @@ import io.asyncroutes.support.RejectedInputException;
 import org.apache.camel.Exchange;
 import org.apache.camel.LoggingLevel;
 import org.apache.camel.builder.RouteConfigurationBuilder;
+import io.asyncroutes.fetch.FetchResponseException;
+import io.asyncroutes.fetch.SsrfGuard;
+import io.asyncroutes.fetch.UpstreamStatusException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Error handling shared by the routes, declared once and referenced by id
@@ -17,12 +22,23 @@ import org.apache.camel.builder.RouteConfigurationBuilder;
  *   broker redelivers it later, so nothing is lost while a dependency is down.</li>
  *   <li>{@value #DATABASE}: database writes retry transient failures forever with capped
  *   exponential backoff (a WARN per retry); anything else surfaces to the caller.</li>
+ *   <li>{@value #HTTP_RETRY}: the seed's {@code resilient_call}, without its flaws. Transient
+ *   failures only (connection errors, timeouts, HTTP 5xx, 408, 429; never another 4xx, never a bad
+ *   body), {@code app.retry.max-attempts} attempts in all, exponential backoff with jitter, a
+ *   Retry-After honoured up to the maximum delay, asynchronous delayed redelivery (no thread
+ *   sleeps while waiting), a WARN {@code Retry n/N <target>: <reason>} per retry, and no retry
+ *   past the caller's deadline. Exhausted or permanent failures surface to the caller.</li>
  * </ul>
  */
 public class SharedRouteConfigurations extends RouteConfigurationBuilder {
 
     public static final String INTAKE = "intake-errors";
     public static final String DATABASE = "database-retry";
+    public static final String HTTP_RETRY = "http-retry";
+    /** Exchange property: epoch millis after which no retry starts. */
+    public static final String DEADLINE = "arDeadline";
+
+    private static final Logger RETRY_LOG = LoggerFactory.getLogger("io.asyncroutes.retry");
 
     /** A message failing for an unexpected, non-transient reason is tried this often before it is dead-lettered. */
     private static final int UNEXPECTED_ERROR_REDELIVERIES = 2;
@@ -68,5 +84,62 @@ public class SharedRouteConfigurations extends RouteConfigurationBuilder {
                     .logRetryAttempted(true)
                     .logExhausted(true)
                 .end();
+
+        AppSettings.Retry r = settings.getRetry();
+        int maxRetries = r.getMaxAttempts() - 1;
+        routeConfiguration(HTTP_RETRY)
+                .onException(Exception.class)
+                    .onWhen(exchange -> isTransientHttp(caught(exchange)))
+                    // the counter already counts the retry about to be made
+                    .retryWhile(exchange -> exchange.getMessage().getHeader(Exchange.REDELIVERY_COUNTER, 0, Integer.class) <= maxRetries
+                            && System.currentTimeMillis() < exchange.getProperty(DEADLINE, Long.MAX_VALUE, Long.class))
+                    .asyncDelayedRedelivery()
+                    .redeliveryDelay(r.getInitialDelay().toMillis())
+                    .useExponentialBackOff()
+                    .backOffMultiplier(r.getMultiplier())
+                    .maximumRedeliveryDelay(r.getMaxDelay().toMillis())
+                    .useCollisionAvoidance()
+                    .collisionAvoidanceFactor(r.getJitter())
+                    .retryAttemptedLogLevel(LoggingLevel.DEBUG)
+                    .logExhausted(false)
+                    .onExceptionOccurred(exchange -> {
+                        // a Retry-After from the server replaces the computed delay, capped
+                        if (caught(exchange) instanceof UpstreamStatusException u && u.retryAfterMillis() != null) {
+                            exchange.getMessage().setHeader(Exchange.REDELIVERY_DELAY,
+                                    Math.min(u.retryAfterMillis(), r.getMaxDelay().toMillis()));
+                        }
+                    })
+                    .onRedelivery(exchange -> RETRY_LOG.warn("Retry {}/{} {}: {}",
+                            exchange.getMessage().getHeader(Exchange.REDELIVERY_COUNTER, Integer.class), maxRetries,
+                            target(exchange), io.asyncroutes.fetch.FetchGather.describe(caught(exchange))))
+                .end()
+                // a failed item is a normal outcome reported to the caller, not an ERROR to log
+                .onException(Exception.class)
+                    .logExhausted(false)
+                .end();
+    }
+
+    /** Connection errors, timeouts, 5xx, 408 and 429; a refused target or a bad body never. */
+    public static boolean isTransientHttp(Throwable error) {
+        for (Throwable t = error; t != null; t = t.getCause()) {
+            if (t instanceof SsrfGuard.RefusedTarget || t instanceof FetchResponseException
+                    || t instanceof java.net.UnknownHostException) {
+                return false;
+            }
+            if (t instanceof UpstreamStatusException u) {
+                return u.isTransient();
+            }
+        }
+        return TransientErrors.isTransient(error);
+    }
+
+    private static Throwable caught(Exchange exchange) {
+        Throwable t = exchange.getException();
+        return t != null ? t : exchange.getProperty(Exchange.EXCEPTION_CAUGHT, Throwable.class);
+    }
+
+    private static String target(Exchange exchange) {
+        String uri = exchange.getMessage().getHeader(Exchange.HTTP_URI, String.class);
+        return uri != null ? uri : exchange.getMessage().getBody(String.class);
     }
 }

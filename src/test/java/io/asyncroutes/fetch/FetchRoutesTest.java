@@ -1,0 +1,245 @@
+package io.asyncroutes.fetch;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.asyncroutes.config.AppSettings;
+import io.asyncroutes.support.SharedRouteConfigurations;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.function.Consumer;
+import java.util.stream.IntStream;
+import org.apache.camel.CamelContext;
+import org.apache.camel.ProducerTemplate;
+import org.apache.camel.impl.DefaultCamelContext;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/**
+ * fetch-all / fetch-one against a real local HTTP server: order, errors per item, retry schedule,
+ * Retry-After, deadline, size cap, SSRF guard, real concurrency. Plain CamelContext: the routes
+ * need no Spring. Retry schedule shortened to 100 ms initial, x2, max 500 ms, ±15 %.
+ */
+class FetchRoutesTest {
+
+    private static UpstreamServer upstream;
+    private CamelContext camel;
+    private ProducerTemplate template;
+
+    @BeforeAll
+    static void startUpstream() throws Exception {
+        upstream = new UpstreamServer();
+    }
+
+    @AfterAll
+    static void stopUpstream() {
+        upstream.close();
+    }
+
+    @AfterEach
+    void stopCamel() throws Exception {
+        if (camel != null) {
+            camel.close();
+        }
+    }
+
+    private void start(Consumer<AppSettings> customize) throws Exception {
+        AppSettings settings = new AppSettings();
+        settings.getFetch().setAllowedHosts(List.of("localhost"));
+        settings.getFetch().setResponseTimeout(Duration.ofMillis(500));
+        settings.getFetch().setDeadline(Duration.ofSeconds(10));
+        settings.getRetry().setInitialDelay(Duration.ofMillis(100));
+        settings.getRetry().setMaxDelay(Duration.ofMillis(500));
+        customize.accept(settings);
+        camel = new DefaultCamelContext();
+        camel.addRoutes(new SharedRouteConfigurations(settings));
+        camel.addRoutes(new FetchRoutes(settings.getFetch()));
+        camel.start();
+        template = camel.createProducerTemplate();
+        upstream.resetCounters();
+    }
+
+    @SuppressWarnings("unchecked")
+    private List<JsonNode> fetch(List<String> urls) {
+        return template.requestBody("direct:fetch-all", urls, List.class);
+    }
+
+    @Test
+    void resultsKeepInputOrderAndEachItemHasItsValueOrItsError() throws Exception {
+        start(s -> { });
+        List<JsonNode> results = fetch(List.of(
+                upstream.url("id=slow&delay=300"),
+                upstream.url("id=fast"),
+                upstream.url("id=missing&status=404"),
+                upstream.url("id=text&text=1"),
+                upstream.url("id=medium&delay=100"),
+                upstream.url("id=broken&status=500")));
+
+        assertThat(results).hasSize(6);
+        assertThat(results).extracting(r -> r.path("url").asText()).containsExactly(
+                upstream.url("id=slow&delay=300"), upstream.url("id=fast"), upstream.url("id=missing&status=404"),
+                upstream.url("id=text&text=1"), upstream.url("id=medium&delay=100"), upstream.url("id=broken&status=500"));
+        assertThat(results.get(0).path("ok").asBoolean()).isTrue();
+        assertThat(results.get(0).path("body").path("id").asText()).isEqualTo("slow");
+        assertThat(results.get(1).path("body").path("id").asText()).isEqualTo("fast");
+        assertThat(results.get(2).path("ok").asBoolean()).isFalse();
+        assertThat(results.get(2).path("status").asInt()).isEqualTo(404);
+        assertThat(results.get(2).path("error").asText()).isEqualTo("HTTP 404");
+        assertThat(results.get(3).path("error").asText()).isEqualTo("body is not JSON");
+        assertThat(results.get(4).path("ok").asBoolean()).isTrue();
+        // a 500 with a JSON body is an error, never a success
+        assertThat(results.get(5).path("ok").asBoolean()).isFalse();
+        assertThat(results.get(5).path("status").asInt()).isEqualTo(500);
+        assertThat(results.get(5).has("body")).isFalse();
+        assertThat(results).allSatisfy(r -> assertThat(r.path("millis").isNumber()).isTrue());
+    }
+
+    @Test
+    void clientErrorsAreNotRetried() throws Exception {
+        start(s -> { });
+        JsonNode item = fetch(List.of(upstream.url("id=nf&status=404"))).get(0);
+
+        assertThat(item.path("attempts").asInt()).isEqualTo(1);
+        assertThat(upstream.arrivals("nf")).hasSize(1);
+    }
+
+    @Test
+    void serverErrorsAreRetriedOnTheBackoffScheduleThenSucceed() throws Exception {
+        start(s -> { });
+        JsonNode item = fetch(List.of(upstream.url("id=flaky&fail=2&failStatus=503"))).get(0);
+
+        assertThat(item.path("ok").asBoolean()).isTrue();
+        assertThat(item.path("attempts").asInt()).isEqualTo(3);
+        List<Long> at = upstream.arrivals("flaky");
+        assertThat(at).hasSize(3);
+        // 100 ms then 200 ms, each ±15 % jitter (plus scheduling slack on the upper side)
+        assertGap(at.get(0), at.get(1), 100);
+        assertGap(at.get(1), at.get(2), 200);
+    }
+
+    @Test
+    void persistentServerErrorExhaustsTheAttempts() throws Exception {
+        start(s -> { });
+        JsonNode item = fetch(List.of(upstream.url("id=down&status=502"))).get(0);
+
+        assertThat(item.path("ok").asBoolean()).isFalse();
+        assertThat(item.path("status").asInt()).isEqualTo(502);
+        assertThat(item.path("attempts").asInt()).isEqualTo(3);
+        assertThat(upstream.arrivals("down")).hasSize(3);
+    }
+
+    @Test
+    void timeoutsAreRetried() throws Exception {
+        start(s -> s.getFetch().setResponseTimeout(Duration.ofMillis(150)));
+        JsonNode item = fetch(List.of(upstream.url("id=sleepy&delay=2000"))).get(0);
+
+        assertThat(item.path("ok").asBoolean()).isFalse();
+        assertThat(item.path("error").asText()).startsWith("timeout");
+        assertThat(item.path("attempts").asInt()).isEqualTo(3);
+        assertThat(upstream.arrivals("sleepy")).hasSize(3);
+    }
+
+    @Test
+    void retryAfterIsHonouredUpToTheMaximumDelay() throws Exception {
+        start(s -> s.getRetry().setMaxDelay(Duration.ofMillis(800)));
+        JsonNode honoured = fetch(List.of(upstream.url("id=busy&fail=1&failStatus=429&retryAfter=0"))).get(0);
+        assertThat(honoured.path("ok").asBoolean()).isTrue();
+        // Retry-After: 0 replaces the 100 ms backoff
+        assertThat(gapMillis(upstream.arrivals("busy"))).isLessThan(85);
+
+        JsonNode capped = fetch(List.of(upstream.url("id=greedy&fail=1&failStatus=429&retryAfter=60"))).get(0);
+        assertThat(capped.path("ok").asBoolean()).isTrue();
+        // Retry-After: 60 s is capped at the 800 ms maximum delay
+        assertThat(gapMillis(upstream.arrivals("greedy"))).isBetween(800L, 1500L);
+    }
+
+    @Test
+    void itemsNotDoneByTheDeadlineReportDeadlineExceeded() throws Exception {
+        start(s -> {
+            s.getFetch().setDeadline(Duration.ofMillis(600));
+            s.getFetch().setResponseTimeout(Duration.ofSeconds(5));
+        });
+        long started = System.nanoTime();
+        List<JsonNode> results = fetch(List.of(upstream.url("id=late&delay=3000"), upstream.url("id=quick")));
+        long millis = (System.nanoTime() - started) / 1_000_000;
+
+        assertThat(results.get(0).path("ok").asBoolean()).isFalse();
+        assertThat(results.get(0).path("error").asText()).isEqualTo(FetchItem.DEADLINE_EXCEEDED);
+        assertThat(results.get(1).path("ok").asBoolean()).isTrue();
+        assertThat(millis).isLessThan(2500);
+    }
+
+    @Test
+    void oversizedBodiesAreRefused() throws Exception {
+        start(s -> s.getFetch().setMaxResponseBytes(64 * 1024));
+        List<JsonNode> results = fetch(List.of(upstream.url("id=big&bytes=200000"), upstream.url("id=small&bytes=1000")));
+
+        assertThat(results.get(0).path("error").asText()).startsWith("response larger than");
+        assertThat(results.get(0).path("attempts").asInt()).isEqualTo(1);
+        assertThat(results.get(1).path("ok").asBoolean()).isTrue();
+    }
+
+    @Test
+    void ssrfTargetsAreRefusedUnlessAllowListed() throws Exception {
+        start(s -> { });
+        int port = upstream.port();
+        List<JsonNode> results = fetch(List.of(
+                "http://127.0.0.1:" + port + "/json?id=loop",
+                "http://10.1.2.3/internal",
+                "http://169.254.169.254/latest/meta-data/",
+                "http://[::1]:" + port + "/json",
+                "http://metadata.google.internal/computeMetadata/v1/",
+                "file:///etc/passwd",
+                "ftp://localhost/file",
+                upstream.url("id=allowed")));
+
+        assertThat(results.subList(0, 7)).allSatisfy(r -> {
+            assertThat(r.path("ok").asBoolean()).isFalse();
+            assertThat(r.path("error").asText()).startsWith("refused");
+            assertThat(r.path("attempts").asInt()).isEqualTo(1);
+        });
+        assertThat(results.get(0).path("error").asText()).contains("loopback");
+        assertThat(results.get(1).path("error").asText()).contains("private");
+        assertThat(results.get(2).path("error").asText()).contains("link-local");
+        assertThat(results.get(7).path("ok").asBoolean()).isTrue();
+        assertThat(upstream.arrivals("loop")).isEmpty();
+    }
+
+    @Test
+    void theGuardChecksTheAddressesTheClientConnectsTo() {
+        SsrfGuard strict = new SsrfGuard(false, List.of());
+        assertThatThrownBy(() -> strict.resolve("localhost")).isInstanceOf(SsrfGuard.RefusedTarget.class)
+                .hasMessageContaining("loopback");
+        SsrfGuard open = new SsrfGuard(true, List.of());
+        assertThat(open.refusal(java.net.InetAddress.getLoopbackAddress())).isEqualTo("loopback");
+    }
+
+    @Test
+    void aLargeFanOutIsReallyConcurrent() throws Exception {
+        start(s -> s.getFetch().setMaxConcurrency(256));
+        List<String> urls = new ArrayList<>();
+        IntStream.range(0, 1000).forEach(i -> urls.add(upstream.url("id=n" + i + "&delay=300")));
+
+        List<JsonNode> results = fetch(urls);
+
+        assertThat(results).hasSize(1000).allSatisfy(r -> assertThat(r.path("ok").asBoolean()).isTrue());
+        assertThat(results.get(999).path("body").path("id").asText()).isEqualTo("n999");
+        assertThat(upstream.maxInFlight()).isGreaterThanOrEqualTo(200).isLessThanOrEqualTo(256);
+    }
+
+    private static long gapMillis(List<Long> arrivals) {
+        assertThat(arrivals).hasSizeGreaterThanOrEqualTo(2);
+        return (arrivals.get(1) - arrivals.get(0)) / 1_000_000;
+    }
+
+    private static void assertGap(long from, long to, long delayMillis) {
+        long gap = (to - from) / 1_000_000;
+        assertThat(gap).as("gap before a retry scheduled at %d ms", delayMillis)
+                .isGreaterThanOrEqualTo((long) (delayMillis * 0.85))
+                .isLessThanOrEqualTo((long) (delayMillis * 1.15) + 150);
+    }
+}
