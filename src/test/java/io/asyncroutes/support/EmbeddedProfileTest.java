@@ -30,6 +30,8 @@ public abstract class EmbeddedProfileTest {
         registry.add("spring.data.redis.port", () -> REDIS_PORT);
         // short redelivery so the tests that roll a message back see it again quickly
         registry.add("app.persistence.retry-initial-delay", () -> "100ms");
+        // the local upstream of the fetch tests is reached as "localhost"; 127.0.0.1 stays refused
+        registry.add("app.fetch.allowed-hosts", () -> "localhost");
     }
 
     public static int freePort() {
