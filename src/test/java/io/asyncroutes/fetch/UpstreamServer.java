@@ -34,6 +34,9 @@ public final class UpstreamServer implements AutoCloseable {
         // the JDK server keeps at most 200 idle keep-alive connections by default and closes the
         // rest, which a 1000-wide fan-out would see as dropped connections
         System.setProperty("sun.net.httpserver.maxIdleConnections", "4096");
+        // without TCP_NODELAY each response waits ~40 ms for a delayed ACK (headers and body are
+        // separate writes): that would be measured as fan-out overhead
+        System.setProperty("sun.net.httpserver.nodelay", "true");
     }
 
     private final HttpServer server;
