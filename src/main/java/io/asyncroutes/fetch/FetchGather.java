@@ -1,6 +1,7 @@
 package io.asyncroutes.fetch;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import io.asyncroutes.support.SharedRouteConfigurations;
 import io.asyncroutes.support.TransientErrors;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -76,9 +77,11 @@ public class FetchGather implements AggregationStrategy {
         Exception e = item.getException();
         String url = urls(item).get(item.getProperty(Exchange.SPLIT_INDEX, Integer.class));
         Integer attempts = item.getMessage().getHeader(Exchange.REDELIVERY_COUNTER, 0, Integer.class) + 1;
-        long started = item.getProperty(FETCH_STARTED, System.currentTimeMillis(), Long.class);
+        // timed to the failure, not to now: parallel results are gathered in input order, later
+        long failedAt = item.getProperty(SharedRouteConfigurations.FAILED_AT, System.currentTimeMillis(), Long.class);
+        long started = item.getProperty(FETCH_STARTED, failedAt, Long.class);
         Integer status = e instanceof UpstreamStatusException s ? s.status() : null;
-        return FetchItem.error(url, status, describe(e), attempts, System.currentTimeMillis() - started);
+        return FetchItem.error(url, status, describe(e), attempts, failedAt - started);
     }
 
     /** A short, stable reason: what a client can act on, without a stack trace. */

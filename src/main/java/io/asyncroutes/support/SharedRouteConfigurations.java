@@ -37,6 +37,8 @@ public class SharedRouteConfigurations extends RouteConfigurationBuilder {
     public static final String HTTP_RETRY = "http-retry";
     /** Exchange property: epoch millis after which no retry starts. */
     public static final String DEADLINE = "arDeadline";
+    /** Exchange property: epoch millis of the last failure seen by {@value #HTTP_RETRY}. */
+    public static final String FAILED_AT = "arFailedAt";
 
     private static final Logger RETRY_LOG = LoggerFactory.getLogger("io.asyncroutes.retry");
 
@@ -103,6 +105,7 @@ public class SharedRouteConfigurations extends RouteConfigurationBuilder {
                     .retryAttemptedLogLevel(LoggingLevel.DEBUG)
                     .logExhausted(false)
                     .onExceptionOccurred(exchange -> {
+                        exchange.setProperty(FAILED_AT, System.currentTimeMillis());
                         // a Retry-After from the server replaces the computed delay, capped
                         if (caught(exchange) instanceof UpstreamStatusException u && u.retryAfterMillis() != null) {
                             exchange.getMessage().setHeader(Exchange.REDELIVERY_DELAY,
@@ -115,6 +118,7 @@ public class SharedRouteConfigurations extends RouteConfigurationBuilder {
                 .end()
                 // a failed item is a normal outcome reported to the caller, not an ERROR to log
                 .onException(Exception.class)
+                    .onExceptionOccurred(exchange -> exchange.setProperty(FAILED_AT, System.currentTimeMillis()))
                     .logExhausted(false)
                 .end();
     }
