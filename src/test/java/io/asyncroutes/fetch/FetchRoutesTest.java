@@ -144,33 +144,39 @@ class FetchRoutesTest {
     }
 
     @Test
-    void retryAfterIsHonouredUpToTheMaximumDelay() throws Exception {
-        start(s -> s.getRetry().setMaxDelay(Duration.ofMillis(800)));
-        JsonNode honoured = fetch(List.of(upstream.url("id=busy&fail=1&failStatus=429&retryAfter=0"))).get(0);
-        assertThat(honoured.path("ok").asBoolean()).isTrue();
-        // Retry-After: 0 replaces the 100 ms backoff
-        assertThat(gapMillis(upstream.arrivals("busy"))).isLessThan(85);
+    void retryAfterReplacesTheComputedDelay() throws Exception {
+        start(s -> s.getRetry().setInitialDelay(Duration.ofSeconds(1)));
+        JsonNode item = fetch(List.of(upstream.url("id=busy&fail=1&failStatus=429&retryAfter=0"))).get(0);
 
-        JsonNode capped = fetch(List.of(upstream.url("id=greedy&fail=1&failStatus=429&retryAfter=60"))).get(0);
-        assertThat(capped.path("ok").asBoolean()).isTrue();
-        // Retry-After: 60 s is capped at the 800 ms maximum delay
-        assertThat(gapMillis(upstream.arrivals("greedy"))).isBetween(800L, 1500L);
+        assertThat(item.path("ok").asBoolean()).isTrue();
+        // Retry-After: 0 instead of the 1 s backoff (at least 850 ms with jitter)
+        assertThat(gapMillis(upstream.arrivals("busy"))).isLessThan(850);
+    }
+
+    @Test
+    void retryAfterIsCappedAtTheMaximumDelay() throws Exception {
+        start(s -> s.getRetry().setMaxDelay(Duration.ofMillis(800)));
+        JsonNode item = fetch(List.of(upstream.url("id=greedy&fail=1&failStatus=429&retryAfter=60"))).get(0);
+
+        assertThat(item.path("ok").asBoolean()).isTrue();
+        // the server asked for 60 s: waited the 800 ms maximum, not the 100 ms backoff nor 60 s
+        assertThat(gapMillis(upstream.arrivals("greedy"))).isBetween(800L, 2500L);
     }
 
     @Test
     void itemsNotDoneByTheDeadlineReportDeadlineExceeded() throws Exception {
         start(s -> {
-            s.getFetch().setDeadline(Duration.ofMillis(600));
+            s.getFetch().setDeadline(Duration.ofMillis(1500));
             s.getFetch().setResponseTimeout(Duration.ofSeconds(5));
         });
         long started = System.nanoTime();
-        List<JsonNode> results = fetch(List.of(upstream.url("id=late&delay=3000"), upstream.url("id=quick")));
+        List<JsonNode> results = fetch(List.of(upstream.url("id=late&delay=6000"), upstream.url("id=quick")));
         long millis = (System.nanoTime() - started) / 1_000_000;
 
         assertThat(results.get(0).path("ok").asBoolean()).isFalse();
         assertThat(results.get(0).path("error").asText()).isEqualTo(FetchItem.DEADLINE_EXCEEDED);
         assertThat(results.get(1).path("ok").asBoolean()).isTrue();
-        assertThat(millis).isLessThan(2500);
+        assertThat(millis).isLessThan(4500); // returned at the deadline, not after the slow item
     }
 
     @Test
@@ -238,8 +244,10 @@ class FetchRoutesTest {
 
     private static void assertGap(long from, long to, long delayMillis) {
         long gap = (to - from) / 1_000_000;
+        // the lower bound is exact (jitter is at most -15 %); the upper one leaves room for a loaded
+        // 2-core machine to be late in running the scheduled retry
         assertThat(gap).as("gap before a retry scheduled at %d ms", delayMillis)
                 .isGreaterThanOrEqualTo((long) (delayMillis * 0.85))
-                .isLessThanOrEqualTo((long) (delayMillis * 1.15) + 150);
+                .isLessThanOrEqualTo((long) (delayMillis * 1.15) + 1000);
     }
 }
