@@ -1,6 +1,10 @@
 package io.asyncroutes.api;
 
+import io.asyncroutes.chat.ChatCall;
+import io.asyncroutes.chat.ChatStream;
+import io.asyncroutes.chat.LlmUnavailableException;
 import io.asyncroutes.config.AppSettings;
+import io.asyncroutes.fetch.UpstreamStatusException;
 import io.asyncroutes.support.RejectedInputException;
 import io.asyncroutes.intake.MessageValidator;
 import io.asyncroutes.intake.ThreadMessage;
@@ -59,6 +63,11 @@ public class ApiRoutes extends RouteBuilder {
             RejectedInputException e = exchange.getProperty(Exchange.EXCEPTION_CAUGHT, RejectedInputException.class);
             ApiError.respond(exchange, e.status(), e.code(), e.getMessage(), e.details());
         });
+        onException(LlmUnavailableException.class).handled(true).process(exchange -> ApiError.respond(exchange, 503,
+                "llm_unavailable", "no LLM is configured (app.llm.base-url)", List.of()));
+        onException(UpstreamStatusException.class).handled(true).process(exchange -> ApiError.respond(exchange, 502,
+                "upstream_error", "the LLM answered " + exchange.getProperty(Exchange.EXCEPTION_CAUGHT, Exception.class).getMessage(),
+                List.of()));
         onException(Exception.class).handled(true).process(exchange -> {
             Exception e = exchange.getProperty(Exchange.EXCEPTION_CAUGHT, Exception.class);
             if (TransientErrors.isTransient(e)) {
@@ -81,6 +90,12 @@ public class ApiRoutes extends RouteBuilder {
                     .consumes("application/json").produces("application/json")
                     .param().name("body").type(RestParamType.body).description("{\"urls\": [absolute http/https URLs]}").endParam()
                     .to("direct:api-fetch")
+                .post("/chat")
+                    .description("Chat with the configured LLM: {messages:[{role, content}], model?, stream?};"
+                            + " stream=true answers text/event-stream, chunk by chunk, then [DONE]")
+                    .consumes("application/json").produces("application/json,text/event-stream")
+                    .param().name("body").type(RestParamType.body).description("{\"messages\": [...], \"model\": ..., \"stream\": true}").endParam()
+                    .to("direct:api-chat")
                 .get("/messages/{id}")
                     .description("The result record of one message (404 if unknown)")
                     .produces("application/json")
@@ -134,6 +149,32 @@ public class ApiRoutes extends RouteBuilder {
                     results.forEach(item -> response.withArray("results").add((JsonNode) item));
                     response.withArray("results");
                     respondJson(exchange, response.toString());
+                });
+
+        from("direct:api-chat").routeId("api-chat")
+                .process(exchange -> {
+                    ChatRequest request = ChatRequest.parse(parseJson(readJsonBody(exchange)));
+                    exchange.setProperty("arStream", request.stream());
+                    exchange.getMessage().removeHeaders("*");
+                    exchange.getMessage().setBody(new ChatCall(request.turns(), request.model(), null));
+                })
+                .to("direct:chat-stream")
+                .process(exchange -> {
+                    ChatStream stream = exchange.getMessage().getBody(ChatStream.class);
+                    Message out = exchange.getMessage();
+                    out.removeHeaders("*");
+                    if (exchange.getProperty("arStream", Boolean.class)) {
+                        // chunked: platform-http copies this stream to the client flushing each read
+                        out.setHeader(Exchange.HTTP_RESPONSE_CODE, 200);
+                        out.setHeader(Exchange.CONTENT_TYPE, "text/event-stream");
+                        out.setHeader(Exchange.HTTP_CHUNKED, true);
+                        out.setHeader("Cache-Control", "no-cache");
+                        out.setHeader("X-Accel-Buffering", "no");
+                        out.setBody(stream.events());
+                    } else {
+                        respondJson(exchange, Json.MAPPER.createObjectNode()
+                                .put("reply", stream.text(java.time.Duration.ofMinutes(10))).toString());
+                    }
                 });
 
         from("direct:api-get-message").routeId("api-get-message")

@@ -16,6 +16,7 @@ public class AppSettings {
     private final Idempotency idempotency = new Idempotency();
     private final Fetch fetch = new Fetch();
     private final Retry retry = new Retry();
+    private final Llm llm = new Llm();
 
     public Limits getLimits() { return limits; }
     public Persistence getPersistence() { return persistence; }
@@ -24,6 +25,7 @@ public class AppSettings {
     public Idempotency getIdempotency() { return idempotency; }
     public Fetch getFetch() { return fetch; }
     public Retry getRetry() { return retry; }
+    public Llm getLlm() { return llm; }
 
     /** Input limits of the message contract (SPEC §3). */
     public static class Limits {
@@ -155,5 +157,38 @@ public class AppSettings {
         public void setMaxDelay(Duration v) { this.maxDelay = v; }
         public double getJitter() { return jitter; }
         public void setJitter(double v) { this.jitter = v; }
+    }
+
+    /** The OpenAI-compatible chat endpoint (OpenAI, Ollama, vLLM, llama.cpp server, ...). */
+    public static class Llm {
+        /** Base URL of the OpenAI-compatible API, e.g. https://api.openai.com/v1; empty = no LLM. */
+        private String baseUrl = "";
+        /** API key (environment APP_LLM_API_KEY); some local servers need none. */
+        private String apiKey = "";
+        private String model = "gpt-4o-mini";
+        /** Connect and read timeout of the client: the wait for the first chunk, and between chunks. */
+        private Duration timeout = Duration.ofSeconds(60);
+        /** System prompt of pipeline replies. */
+        private String systemPrompt = "You are a helpful assistant. Use the context documents when they are relevant.";
+        /** Earlier turns of the thread sent with a pipeline reply. */
+        private int historyTurns = 20;
+        /** Optional Camel endpoint URI receiving each chunk of a pipeline reply as it arrives. */
+        private String chunkEndpoint = "";
+
+        public boolean isConfigured() { return baseUrl != null && !baseUrl.isBlank(); }
+        public String getBaseUrl() { return baseUrl; }
+        public void setBaseUrl(String v) { this.baseUrl = v; }
+        public String getApiKey() { return apiKey; }
+        public void setApiKey(String v) { this.apiKey = v; }
+        public String getModel() { return model; }
+        public void setModel(String v) { this.model = v; }
+        public Duration getTimeout() { return timeout; }
+        public void setTimeout(Duration v) { this.timeout = v; }
+        public String getSystemPrompt() { return systemPrompt; }
+        public void setSystemPrompt(String v) { this.systemPrompt = v; }
+        public int getHistoryTurns() { return historyTurns; }
+        public void setHistoryTurns(int v) { this.historyTurns = v; }
+        public String getChunkEndpoint() { return chunkEndpoint; }
+        public void setChunkEndpoint(String v) { this.chunkEndpoint = v; }
     }
 }

@@ -1,6 +1,8 @@
 package io.asyncroutes.config;
 
 import io.asyncroutes.api.ApiRoutes;
+import io.asyncroutes.chat.ChatRoutes;
+import io.asyncroutes.chat.LlmClient;
 import io.asyncroutes.fetch.FetchRoutes;
 import io.asyncroutes.intake.MessageValidator;
 import io.asyncroutes.persistence.PersistRoutes;
@@ -59,6 +61,16 @@ public class AsyncRoutesConfiguration {
     @Bean
     public FetchRoutes fetchRoutes(AppSettings settings) {
         return new FetchRoutes(settings.getFetch());
+    }
+
+    @Bean
+    public LlmClient llmClient(AppSettings settings) {
+        return new LlmClient(settings.getLlm());
+    }
+
+    @Bean
+    public ChatRoutes chatRoutes(LlmClient llmClient) {
+        return new ChatRoutes(llmClient);
     }
 
     @Bean

@@ -30,7 +30,7 @@ import org.apache.camel.spi.IdempotentRepository;
  * <p>Steps between "duplicate check" and "mark processed": {@code fetch-context} fills the
  * result's {@code context} from its {@code fetch} URLs (one entry per URL, errors included: a
  * failed fetch does not fail the message). Seams for later steps: {@code order-by-thread}
- * (per-thread ordering), the LLM reply.
+ * (per-thread ordering). {@code chat-reply} asks the LLM when the message wants a reply.
  */
 public class HandleRoutes extends RouteBuilder {
 
@@ -68,9 +68,14 @@ public class HandleRoutes extends RouteBuilder {
                             .filter(simple("${body.fetch.isEmpty()} == false"))
                                 .to("direct:fetch-context")
                             .end()
+                            .filter(simple("${body.replyRequested}"))
+                                .to("direct:chat-reply")
+                            .end()
                             .process(exchange -> {
                                 MessageResult result = exchange.getMessage().getBody(MessageResult.class);
-                                result.setStatus(MessageResult.PROCESSED);
+                                if (result.getStatus() == null) {
+                                    result.setStatus(MessageResult.PROCESSED);
+                                }
                                 result.setProcessedAt(Instant.now());
                             })
                             .setHeader(Headers.JMS_GROUP, simple("${body.threadId}"))

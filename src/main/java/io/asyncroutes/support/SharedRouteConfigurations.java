@@ -37,6 +37,8 @@ public class SharedRouteConfigurations extends RouteConfigurationBuilder {
     public static final String HTTP_RETRY = "http-retry";
     /** Exchange property: epoch millis after which no retry starts. */
     public static final String DEADLINE = "arDeadline";
+    /** Exchange property: what {@value #HTTP_RETRY} names in its retry log line (else the URL). */
+    public static final String RETRY_TARGET = "arRetryTarget";
     /** Exchange property: epoch millis of the last failure seen by {@value #HTTP_RETRY}. */
     public static final String FAILED_AT = "arFailedAt";
 
@@ -143,6 +145,10 @@ public class SharedRouteConfigurations extends RouteConfigurationBuilder {
     }
 
     private static String target(Exchange exchange) {
+        String named = exchange.getProperty(RETRY_TARGET, String.class);
+        if (named != null) {
+            return named;
+        }
         String uri = exchange.getMessage().getHeader(Exchange.HTTP_URI, String.class);
         return uri != null ? uri : exchange.getMessage().getBody(String.class);
     }

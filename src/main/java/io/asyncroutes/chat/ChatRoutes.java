@@ -1,0 +1,88 @@
+package io.asyncroutes.chat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.asyncroutes.fetch.FetchGather;
+import io.asyncroutes.pipeline.MessageResult;
+import io.asyncroutes.support.Headers;
+import io.asyncroutes.support.SharedRouteConfigurations;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.function.Consumer;
+import org.apache.camel.Exchange;
+import org.apache.camel.ProducerTemplate;
+import org.apache.camel.builder.RouteBuilder;
+
+/**
+ * The seed's {@code stream_llm_response}:
+ *
+ * <ul>
+ *   <li>{@code chat-stream}: body {@link ChatCall} → body {@link ChatStream}. Opens the upstream
+ *   stream and returns once the first chunk is there, so the shared
+ *   {@value SharedRouteConfigurations#HTTP_RETRY} configuration retries a failure only before the
+ *   first chunk; after it, an upstream error becomes an {@code error} event.</li>
+ *   <li>{@code chat-reply}: the reply step of {@code handle-message}. Builds the conversation from
+ *   the system prompt, the fetched context and the message, streams the answer (each chunk to
+ *   {@code app.llm.chunk-endpoint} if set) and stores the assembled text in the result. Without an
+ *   LLM, or when the LLM fails, the message is still handled and the result says why.</li>
+ * </ul>
+ */
+public class ChatRoutes extends RouteBuilder {
+
+    private final LlmClient client;
+
+    public ChatRoutes(LlmClient client) {
+        this.client = client;
+    }
+
+    @Override
+    public void configure() {
+        from("direct:chat-stream").routeId("chat-stream")
+                .routeConfigurationId(SharedRouteConfigurations.HTTP_RETRY)
+                .setProperty(SharedRouteConfigurations.RETRY_TARGET, constant("LLM " + client.settings().getBaseUrl()))
+                .process(exchange -> {
+                    ChatCall call = exchange.getMessage().getBody(ChatCall.class);
+                    ChatStream stream = client.start(call.turns(), call.model(), call.onChunk());
+                    stream.awaitFirstChunk(client.settings().getTimeout());
+                    exchange.getMessage().setBody(stream);
+                });
+
+        ProducerTemplate template = getContext().createProducerTemplate();
+        String chunkEndpoint = client.settings().getChunkEndpoint();
+        from("direct:chat-reply").routeId("chat-reply")
+                .process(exchange -> {
+                    MessageResult result = exchange.getMessage().getBody(MessageResult.class);
+                    if (!client.isConfigured()) {
+                        result.setError(new LlmUnavailableException().getMessage());
+                        return;
+                    }
+                    Consumer<String> onChunk = chunkEndpoint == null || chunkEndpoint.isBlank() ? null
+                            : chunk -> template.sendBodyAndHeader(chunkEndpoint, chunk, Headers.MESSAGE_ID, result.getId());
+                    Exchange answer = template.send("direct:chat-stream",
+                            e -> e.getMessage().setBody(new ChatCall(conversation(result), null, onChunk)));
+                    try {
+                        if (answer.getException() != null) {
+                            throw answer.getException();
+                        }
+                        result.setReply(answer.getMessage().getBody(ChatStream.class).text(client.settings().getTimeout()));
+                    } catch (Exception e) {
+                        log.warn("Reply for message {} failed: {}", result.getId(), FetchGather.describe(e));
+                        result.setStatus(MessageResult.FAILED);
+                        result.setError("reply failed: " + FetchGather.describe(e));
+                    }
+                });
+    }
+
+    /** System prompt, then the fetched context documents, then the message itself. */
+    List<LlmClient.Turn> conversation(MessageResult result) {
+        List<LlmClient.Turn> turns = new ArrayList<>();
+        turns.add(new LlmClient.Turn("system", client.settings().getSystemPrompt()));
+        for (JsonNode item : result.getContext()) {
+            if (item.path("ok").asBoolean()) {
+                turns.add(new LlmClient.Turn("system", "Context from " + item.path("url").asText() + ":\n"
+                        + item.path("body").toString()));
+            }
+        }
+        turns.add(new LlmClient.Turn("user", result.getContent()));
+        return turns;
+    }
+}
