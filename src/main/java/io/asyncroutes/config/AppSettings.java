@@ -14,12 +14,18 @@ public class AppSettings {
     private final Redis redis = new Redis();
     private final Security security = new Security();
     private final Idempotency idempotency = new Idempotency();
+    private final Cleanup cleanup = new Cleanup();
+    /** Database rows received longer ago than this are deleted by {@code cleanup-expired}. */
+    private Duration retention = Duration.ofDays(7);
 
     public Limits getLimits() { return limits; }
     public Persistence getPersistence() { return persistence; }
     public Redis getRedis() { return redis; }
     public Security getSecurity() { return security; }
     public Idempotency getIdempotency() { return idempotency; }
+    public Cleanup getCleanup() { return cleanup; }
+    public Duration getRetention() { return retention; }
+    public void setRetention(Duration v) { this.retention = v; }
 
     /** Input limits of the message contract (SPEC §3). */
     public static class Limits {
@@ -69,11 +75,32 @@ public class AppSettings {
         private String keyPrefix = "ar:";
         /** Start an embedded redis-server (default profile only). */
         private boolean embedded = false;
+        /** Most turns kept per thread history ({@code <prefix>history:<threadId>}); older ones are trimmed. */
+        private int historyMaxTurns = 50;
+        /** A thread history expires this long after its last append. */
+        private Duration historyTtl = Duration.ofDays(7);
 
         public String getKeyPrefix() { return keyPrefix; }
         public void setKeyPrefix(String v) { this.keyPrefix = v; }
         public boolean isEmbedded() { return embedded; }
         public void setEmbedded(boolean v) { this.embedded = v; }
+        public int getHistoryMaxTurns() { return historyMaxTurns; }
+        public void setHistoryMaxTurns(int v) { this.historyMaxTurns = v; }
+        public Duration getHistoryTtl() { return historyTtl; }
+        public void setHistoryTtl(Duration v) { this.historyTtl = v; }
+    }
+
+    /** Route {@code cleanup-expired}: a Quartz cron job. */
+    public static class Cleanup {
+        /** Quartz cron expression of the cleanup tick (seconds first). */
+        private String cron = "0 * * * * ?";
+        /** Quartz JDBC job store on the application database: exactly one instance runs each tick. */
+        private boolean clustered = false;
+
+        public String getCron() { return cron; }
+        public void setCron(String v) { this.cron = v; }
+        public boolean isClustered() { return clustered; }
+        public void setClustered(boolean v) { this.clustered = v; }
     }
 
     /** Idempotent intake: a message id is processed once within this window. */

@@ -68,6 +68,7 @@ public class HandleRoutes extends RouteBuilder {
                                 result.setStatus(MessageResult.PROCESSED);
                                 result.setProcessedAt(Instant.now());
                             })
+                            .to("direct:append-history")
                             .setHeader(Headers.JMS_GROUP, simple("${body.threadId}"))
                             .setBody(exchange -> Json.write(exchange.getMessage().getBody()))
                             .process(exchange -> exchange.setProperty(Headers.HANDOFF, new CompletableFuture<Void>()))
