@@ -8,6 +8,11 @@ import io.asyncroutes.state.ThreadHistory;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.util.Map;
+import org.apache.camel.CamelContext;
+import org.apache.camel.component.quartz.QuartzConstants;
+import org.apache.camel.spring.boot.CamelContextConfiguration;
+import org.quartz.Scheduler;
+import org.quartz.SchedulerException;
 import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
@@ -38,6 +43,34 @@ public class StateConfiguration {
         return new RedisTtlSweep(redis, Map.of(
                 history.keyPattern(), history.ttl(),
                 settings.getRedis().getKeyPrefix() + "idem:*", settings.getIdempotency().getWindow()));
+    }
+
+    /**
+     * Route {@code cleanup-expired} stores the context's <em>name</em> in its Quartz job data
+     * ({@code usingFixedCamelContextName}), the same on every instance of a cluster, while the
+     * component registers the context in the scheduler under its JMX management name, which gets
+     * a suffix when several contexts share a JVM. Registering it under the name too lets any
+     * instance run a job that another instance stored.
+     */
+    @Bean
+    public CamelContextConfiguration quartzJobsFindContextByName(ObjectProvider<Scheduler> scheduler) {
+        return new CamelContextConfiguration() {
+            @Override
+            public void beforeApplicationStart(CamelContext camel) {
+                Scheduler quartz = scheduler.getIfUnique();
+                if (quartz != null) {
+                    try {
+                        quartz.getContext().put(QuartzConstants.QUARTZ_CAMEL_CONTEXT + "-" + camel.getName(), camel);
+                    } catch (SchedulerException e) {
+                        throw new IllegalStateException("cannot register the Camel context with Quartz", e);
+                    }
+                }
+            }
+
+            @Override
+            public void afterApplicationStart(CamelContext camel) {
+            }
+        };
     }
 
     @Bean
