@@ -96,7 +96,11 @@ public class AppSettings {
         private String cron = "0 * * * * ?";
         /** Quartz JDBC job store on the application database: exactly one instance runs each tick. */
         private boolean clustered = false;
+        /** Clustered only: how often an instance checks in; a stopped instance's claimed tick is recovered after about this. */
+        private Duration clusterCheckinInterval = Duration.ofMillis(7500);
 
+        public Duration getClusterCheckinInterval() { return clusterCheckinInterval; }
+        public void setClusterCheckinInterval(Duration v) { this.clusterCheckinInterval = v; }
         public String getCron() { return cron; }
         public void setCron(String v) { this.cron = v; }
         public boolean isClustered() { return clustered; }

@@ -28,14 +28,14 @@ public class ClusteredQuartzConfiguration {
     @Bean
     public SchedulerFactoryBeanCustomizer clusteredJobStore(DataSource dataSource,
                                                             ObjectProvider<PlatformTransactionManager> transactions,
-                                                            Environment env) {
+                                                            AppSettings settings, Environment env) {
         return factory -> {
             factory.setDataSource(dataSource); // Spring's LocalDataSourceJobStore (a JobStoreCMT) on our pool
             transactions.ifUnique(factory::setTransactionManager);
             Properties quartz = new Properties();
             quartz.setProperty("org.quartz.jobStore.isClustered", "true");
             quartz.setProperty("org.quartz.jobStore.clusterCheckinInterval",
-                    env.getProperty("app.cleanup.cluster-checkin-interval", "7500"));
+                    String.valueOf(settings.getCleanup().getClusterCheckinInterval().toMillis()));
             quartz.setProperty("org.quartz.jobStore.driverDelegateClass", delegate(env.getProperty("spring.datasource.url")));
             quartz.setProperty("org.quartz.jobStore.tablePrefix", "qrtz_");
             // job data as strings, not Java-serialized objects (Camel's job data is strings only)

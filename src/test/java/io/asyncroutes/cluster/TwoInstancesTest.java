@@ -154,7 +154,7 @@ class TwoInstancesTest {
                         "--app.rabbitmq.prefix=" + PREFIX,
                         "--app.cleanup.clustered=true",
                         "--app.cleanup.cron=0/1 * * * * ?",
-                        "--app.cleanup.cluster-checkin-interval=1000");
+                        "--app.cleanup.cluster-checkin-interval=1s");
     }
 
     /** A test-only cleanup task: records which instance ran the tick of which scheduled fire time. */
