@@ -118,6 +118,9 @@ class TwoInstancesTest {
 
         await().atMost(Duration.ofSeconds(20)).until(() -> count("SELECT COUNT(DISTINCT fire_time) FROM " + TICKS) >= 5);
         assertNoTickRanTwice();
+        // while both run, no tick is lost either: one row for every second from the first to the last
+        assertThat(count("SELECT (MAX(fire_time) - MIN(fire_time)) / 1000 + 1 FROM " + TICKS))
+                .isEqualTo(count("SELECT COUNT(*) FROM " + TICKS));
         // the tick deleted the row past retention, whichever instance ran it
         await().atMost(Duration.ofSeconds(5)).until(() ->
                 jdbc.queryForObject("SELECT COUNT(*) FROM ar_message WHERE thread_id = 'old'", Integer.class) == 0);
