@@ -21,11 +21,13 @@ import org.springframework.boot.WebApplicationType;
 import org.springframework.boot.autoconfigure.ImportAutoConfiguration;
 import org.springframework.boot.autoconfigure.data.redis.RedisAutoConfiguration;
 import org.springframework.boot.builder.SpringApplicationBuilder;
-import org.springframework.boot.context.properties.ConfigurationProperties;
+import org.springframework.boot.context.properties.bind.Bindable;
+import org.springframework.boot.context.properties.bind.Binder;
 import org.springframework.context.ConfigurableApplicationContext;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
 import org.springframework.context.annotation.Import;
+import org.springframework.core.env.Environment;
 import org.springframework.data.redis.core.Cursor;
 import org.springframework.data.redis.core.ScanOptions;
 import org.springframework.data.redis.core.StringRedisTemplate;
@@ -130,9 +132,9 @@ class RedisLifecycleTest {
     @Import(StateConfiguration.class)
     static class RedisOnly {
         @Bean
-        @ConfigurationProperties("app")
-        AppSettings appSettings() {
-            return new AppSettings();
+        AppSettings appSettings(Environment env) {
+            // bound by hand: the configuration processor allows one @ConfigurationProperties("app") per module
+            return Binder.get(env).bind("app", Bindable.ofInstance(new AppSettings())).orElseGet(AppSettings::new);
         }
     }
 }
