@@ -40,6 +40,8 @@ public class CleanupService {
         this.retention = retention;
         this.tasks = tasks;
         this.meters = meters;
+        // visible (at 0) from the start, so dashboards and alerts need not wait for the first removal
+        counter(KIND_ROWS);
     }
 
     /** Rows received before this are past retention; the value bound to {@code :#cutoff}. */
@@ -71,8 +73,7 @@ public class CleanupService {
         }
         removed.forEach((kind, n) -> {
             if (n > 0) {
-                Counter.builder(METRIC).description("Expired entries removed by cleanup-expired")
-                        .tag("kind", kind).register(meters).increment(n);
+                counter(kind).increment(n);
             }
         });
         long total = removed.values().stream().mapToLong(Long::longValue).sum();
@@ -82,6 +83,11 @@ public class CleanupService {
             LOG.debug("Cleanup at {}: nothing expired", tick);
         }
         return removed;
+    }
+
+    private Counter counter(String kind) {
+        return Counter.builder(METRIC).description("Expired entries removed by cleanup-expired")
+                .tag("kind", kind).register(meters);
     }
 
     private static Instant tick(Exchange exchange) {
