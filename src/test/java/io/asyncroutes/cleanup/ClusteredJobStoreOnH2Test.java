@@ -53,7 +53,7 @@ class ClusteredJobStoreOnH2Test {
                 .web(WebApplicationType.NONE)
                 .run("--spring.datasource.url=jdbc:h2:mem:quartz-h2;MODE=PostgreSQL;DATABASE_TO_LOWER=TRUE;DEFAULT_NULL_ORDERING=HIGH;DB_CLOSE_DELAY=-1",
                         "--spring.datasource.username=sa",
-                        "--spring.quartz.scheduler-name=async-routes",
+                        "--spring.quartz.scheduler-name=ar-h2",
                         "--app.cleanup.clustered=true",
                         "--spring.main.banner-mode=off")) {
             Scheduler scheduler = context.getBean(Scheduler.class);
