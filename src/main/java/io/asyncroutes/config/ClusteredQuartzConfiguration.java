@@ -1,12 +1,15 @@
 package io.asyncroutes.config;
 
 import java.net.InetAddress;
+import java.util.Map;
 import java.util.Properties;
 import java.util.UUID;
 import javax.sql.DataSource;
 import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnProperty;
 import org.springframework.boot.autoconfigure.quartz.SchedulerFactoryBeanCustomizer;
+import org.springframework.boot.context.properties.bind.Bindable;
+import org.springframework.boot.context.properties.bind.Binder;
 import org.springframework.boot.jdbc.DatabaseDriver;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
@@ -32,16 +35,19 @@ public class ClusteredQuartzConfiguration {
         return factory -> {
             factory.setDataSource(dataSource); // Spring's LocalDataSourceJobStore (a JobStoreCMT) on our pool
             transactions.ifUnique(factory::setTransactionManager);
+            // spring.quartz.properties.* stay in force and win over the defaults below
             Properties quartz = new Properties();
+            quartz.putAll(Binder.get(env).bind("spring.quartz.properties", Bindable.mapOf(String.class, String.class))
+                    .orElse(Map.of()));
             quartz.setProperty("org.quartz.jobStore.isClustered", "true");
-            quartz.setProperty("org.quartz.jobStore.clusterCheckinInterval",
+            quartz.putIfAbsent("org.quartz.jobStore.clusterCheckinInterval",
                     String.valueOf(settings.getCleanup().getClusterCheckinInterval().toMillis()));
-            quartz.setProperty("org.quartz.jobStore.driverDelegateClass", delegate(env.getProperty("spring.datasource.url")));
-            quartz.setProperty("org.quartz.jobStore.tablePrefix", "qrtz_");
+            quartz.putIfAbsent("org.quartz.jobStore.driverDelegateClass", delegate(env.getProperty("spring.datasource.url")));
+            quartz.putIfAbsent("org.quartz.jobStore.tablePrefix", "qrtz_");
             // job data as strings, not Java-serialized objects (Camel's job data is strings only)
-            quartz.setProperty("org.quartz.jobStore.useProperties", "true");
-            quartz.setProperty("org.quartz.scheduler.instanceId", instanceId());
-            quartz.setProperty("org.quartz.threadPool.threadCount", "2");
+            quartz.putIfAbsent("org.quartz.jobStore.useProperties", "true");
+            quartz.putIfAbsent("org.quartz.scheduler.instanceId", instanceId());
+            quartz.putIfAbsent("org.quartz.threadPool.threadCount", "2");
             factory.setQuartzProperties(quartz);
         };
     }
