@@ -4,6 +4,14 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import io.asyncroutes.api.ApiRoutes;
+import io.asyncroutes.chat.ChatRoutes;
+import io.asyncroutes.chat.LlmClient;
+import io.asyncroutes.fetch.FetchRoutes;
+import io.asyncroutes.cleanup.CleanupService;
+import io.asyncroutes.state.RedisTtlSweep;
+import io.asyncroutes.state.StateRoutes;
+import io.asyncroutes.state.ThreadHistory;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.asyncroutes.config.AppSettings;
 import io.asyncroutes.intake.MessageValidator;
 import io.asyncroutes.persistence.PersistRoutes;
@@ -23,6 +31,7 @@ import java.util.stream.Stream;
 import org.apache.camel.CamelContext;
 import org.apache.camel.ServiceStatus;
 import org.apache.camel.component.redis.processor.idempotent.SpringRedisStringIdempotentRepository;
+import org.apache.camel.builder.NotifyBuilder;
 import org.apache.camel.main.Main;
 import org.flywaydb.core.Flyway;
 import org.h2.jdbcx.JdbcDataSource;
@@ -74,6 +83,14 @@ class CamelMainPortabilityTest {
         main.configure().addRoutesBuilder(new HandleRoutes(validator, ids, settings));
         main.configure().addRoutesBuilder(new PersistRoutes(settings));
         main.configure().addRoutesBuilder(new ApiRoutes(validator, settings));
+        StringRedisTemplate template = new StringRedisTemplate(redis);
+        ThreadHistory history = new ThreadHistory(template, "ar-main:", 50, Duration.ofMinutes(5));
+        main.configure().addRoutesBuilder(new StateRoutes(history));
+        main.configure().addRoutesBuilder(new FetchRoutes(settings.getFetch()));
+        main.configure().addRoutesBuilder(new ChatRoutes(new LlmClient(settings.getLlm()), history));
+        main.bind("cleanupService", new CleanupService(settings.getRetention(),
+                () -> List.of(new RedisTtlSweep(template, Map.of(history.keyPattern(), history.ttl()))),
+                new SimpleMeterRegistry()));
         main.configure().withRoutesIncludePattern("file:routes/*.yaml");
         Properties props = new Properties();
         props.putAll(Map.of(
@@ -83,6 +100,7 @@ class CamelMainPortabilityTest {
                 "app.endpoints.persist-publish", "seda:persist",
                 "app.endpoints.results", "seda:results",
                 "app.endpoints.dead-letter", "seda:dead-letter",
+                "app.cleanup.cron", "0/1 * * * * ?",
                 "camel.server.enabled", "true",
                 "camel.server.host", "127.0.0.1",
                 "camel.server.port", String.valueOf(port)));
@@ -91,9 +109,10 @@ class CamelMainPortabilityTest {
         CamelContext camel = main.getCamelContext();
 
         List<String> expected = new ArrayList<>(List.of("handle-message", "persist-handoff", "persist-message",
-                "persist-batch", "persist-one", "api-post-message", "api-get-message", "api-thread-messages"));
+                "persist-batch", "persist-one", "append-history", "api-post-message", "api-get-message", "api-thread-messages",
+                "fetch-context", "fetch-all", "fetch-one", "fetch-attempt", "api-fetch", "chat-stream", "chat-reply", "api-chat"));
         expected.addAll(yamlRouteIds());
-        assertThat(expected).contains("intake-queue", "dead-letter");
+        assertThat(expected).contains("intake-queue", "dead-letter", "cleanup-expired");
         for (String id : expected) {
             assertThat(camel.getRouteController().getRouteStatus(id)).as(id).isEqualTo(ServiceStatus.Started);
         }
@@ -105,6 +124,24 @@ class CamelMainPortabilityTest {
         await().atMost(Duration.ofSeconds(10)).until(() ->
                 jdbc.queryForObject("SELECT COUNT(*) FROM ar_message WHERE id = ?", Integer.class, id) == 1);
         assertThat(Http.get("http://127.0.0.1:" + port + "/api/messages/" + id).body()).contains("\"status\":\"processed\"");
+        assertThat(history.recent("portable", 10)).anyMatch(turn -> turn.contains("no spring here"));
+
+        // no LLM configured here: /api/chat says so with a 503, and a reply request is handled
+        // with the reason in its error instead of failing
+        var chat = Http.postJson("http://127.0.0.1:" + port + "/api/chat",
+                "{\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}],\"stream\":true}");
+        assertThat(chat.statusCode()).as(chat.body()).isEqualTo(503);
+        assertThat(chat.body()).contains("\"error\":\"llm_unavailable\"");
+        String replyId = Http.postJson("http://127.0.0.1:" + port + "/api/messages",
+                "{\"threadId\":\"portable\",\"content\":\"answer me\",\"reply\":true}").body()
+                .replaceAll(".*\"id\":\"([^\"]+)\".*", "$1");
+        await().atMost(Duration.ofSeconds(10)).until(() ->
+                jdbc.queryForObject("SELECT COUNT(*) FROM ar_message WHERE id = ?", Integer.class, replyId) == 1);
+        String stored = jdbc.queryForObject("SELECT result FROM ar_message WHERE id = ?", String.class, replyId);
+        assertThat(stored).contains("\"status\":\"processed\"", "\"reply\":null", "no LLM is configured");
+        // the YAML cleanup route ticks on camel-main's own Quartz scheduler too
+        assertThat(new NotifyBuilder(camel).fromRoute("cleanup-expired").whenDone(2).create()
+                .matches(10, java.util.concurrent.TimeUnit.SECONDS)).isTrue();
     }
 
     /** The route ids declared in every YAML file under routes/. */

@@ -26,6 +26,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import org.apache.camel.Exchange;
 import org.apache.camel.ExchangePattern;
 import org.apache.camel.Message;
+import org.apache.camel.ProducerTemplate;
 import org.apache.camel.builder.RouteBuilder;
 import org.apache.camel.model.rest.RestBindingMode;
 import org.apache.camel.model.rest.RestParamType;
@@ -151,20 +152,22 @@ public class ApiRoutes extends RouteBuilder {
                     respondJson(exchange, response.toString());
                 });
 
+        ProducerTemplate template = getContext().createProducerTemplate();
         from("direct:api-chat").routeId("api-chat")
                 .process(exchange -> {
                     ChatRequest request = ChatRequest.parse(parseJson(readJsonBody(exchange)));
-                    exchange.setProperty("arStream", request.stream());
-                    exchange.getMessage().removeHeaders("*");
-                    exchange.getMessage().setBody(new ChatCall(request.turns(), request.model(), null));
-                })
-                .to("direct:chat-stream")
-                .process(exchange -> {
-                    ChatStream stream = exchange.getMessage().getBody(ChatStream.class);
+                    // a template call, not .to(): chat-stream's own error handler (the retries)
+                    // would otherwise keep this route's onException from mapping its failure
+                    Exchange answer = template.send("direct:chat-stream", e -> e.getMessage()
+                            .setBody(new ChatCall(request.turns(), request.model(), null)));
+                    if (answer.getException() != null) {
+                        throw answer.getException();
+                    }
+                    ChatStream stream = answer.getMessage().getBody(ChatStream.class);
                     Message out = exchange.getMessage();
                     out.removeHeaders("*");
-                    if (exchange.getProperty("arStream", Boolean.class)) {
-                        // chunked: platform-http copies this stream to the client flushing each read
+                    if (request.stream()) {
+                        // chunked: platform-http copies this stream to the client, flushing each read
                         out.setHeader(Exchange.HTTP_RESPONSE_CODE, 200);
                         out.setHeader(Exchange.CONTENT_TYPE, "text/event-stream");
                         out.setHeader(Exchange.HTTP_CHUNKED, true);

@@ -3,7 +3,9 @@ package io.asyncroutes.chat;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.asyncroutes.fetch.FetchGather;
 import io.asyncroutes.pipeline.MessageResult;
+import io.asyncroutes.state.ThreadHistory;
 import io.asyncroutes.support.Headers;
+import io.asyncroutes.support.Json;
 import io.asyncroutes.support.SharedRouteConfigurations;
 import java.util.ArrayList;
 import java.util.List;
@@ -21,7 +23,7 @@ import org.apache.camel.builder.RouteBuilder;
  *   {@value SharedRouteConfigurations#HTTP_RETRY} configuration retries a failure only before the
  *   first chunk; after it, an upstream error becomes an {@code error} event.</li>
  *   <li>{@code chat-reply}: the reply step of {@code handle-message}. Builds the conversation from
- *   the system prompt, the fetched context and the message, streams the answer (each chunk to
+ *   the system prompt, the thread's history (Redis), the fetched context and the message, streams the answer (each chunk to
  *   {@code app.llm.chunk-endpoint} if set) and stores the assembled text in the result. Without an
  *   LLM, or when the LLM fails, the message is still handled and the result says why.</li>
  * </ul>
@@ -29,9 +31,11 @@ import org.apache.camel.builder.RouteBuilder;
 public class ChatRoutes extends RouteBuilder {
 
     private final LlmClient client;
+    private final ThreadHistory history;
 
-    public ChatRoutes(LlmClient client) {
+    public ChatRoutes(LlmClient client, ThreadHistory history) {
         this.client = client;
+        this.history = history;
     }
 
     @Override
@@ -72,10 +76,16 @@ public class ChatRoutes extends RouteBuilder {
                 });
     }
 
-    /** System prompt, then the fetched context documents, then the message itself. */
+    /** System prompt, the fetched context documents, the thread's recent turns, then the message itself. */
     List<LlmClient.Turn> conversation(MessageResult result) {
         List<LlmClient.Turn> turns = new ArrayList<>();
         turns.add(new LlmClient.Turn("system", client.settings().getSystemPrompt()));
+        for (String json : history.recent(result.getThreadId(), client.settings().getHistoryTurns())) {
+            JsonNode turn = Json.read(json, JsonNode.class);
+            if (!result.getId().equals(turn.path("id").asText())) { // a redelivered message is not its own history
+                turns.add(new LlmClient.Turn(turn.path("role").asText("user"), turn.path("content").asText("")));
+            }
+        }
         for (JsonNode item : result.getContext()) {
             if (item.path("ok").asBoolean()) {
                 turns.add(new LlmClient.Turn("system", "Context from " + item.path("url").asText() + ":\n"

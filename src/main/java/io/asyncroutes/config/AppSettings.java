@@ -17,6 +17,9 @@ public class AppSettings {
     private final Fetch fetch = new Fetch();
     private final Retry retry = new Retry();
     private final Llm llm = new Llm();
+    private final Cleanup cleanup = new Cleanup();
+    /** Database rows received longer ago than this are deleted by {@code cleanup-expired}. */
+    private Duration retention = Duration.ofDays(7);
 
     public Limits getLimits() { return limits; }
     public Persistence getPersistence() { return persistence; }
@@ -26,6 +29,9 @@ public class AppSettings {
     public Fetch getFetch() { return fetch; }
     public Retry getRetry() { return retry; }
     public Llm getLlm() { return llm; }
+    public Cleanup getCleanup() { return cleanup; }
+    public Duration getRetention() { return retention; }
+    public void setRetention(Duration v) { this.retention = v; }
 
     /** Input limits of the message contract (SPEC §3). */
     public static class Limits {
@@ -75,11 +81,36 @@ public class AppSettings {
         private String keyPrefix = "ar:";
         /** Start an embedded redis-server (default profile only). */
         private boolean embedded = false;
+        /** Most turns kept per thread history ({@code <prefix>history:<threadId>}); older ones are trimmed. */
+        private int historyMaxTurns = 50;
+        /** A thread history expires this long after its last append. */
+        private Duration historyTtl = Duration.ofDays(7);
 
         public String getKeyPrefix() { return keyPrefix; }
         public void setKeyPrefix(String v) { this.keyPrefix = v; }
         public boolean isEmbedded() { return embedded; }
         public void setEmbedded(boolean v) { this.embedded = v; }
+        public int getHistoryMaxTurns() { return historyMaxTurns; }
+        public void setHistoryMaxTurns(int v) { this.historyMaxTurns = v; }
+        public Duration getHistoryTtl() { return historyTtl; }
+        public void setHistoryTtl(Duration v) { this.historyTtl = v; }
+    }
+
+    /** Route {@code cleanup-expired}: a Quartz cron job. */
+    public static class Cleanup {
+        /** Quartz cron expression of the cleanup tick (seconds first). */
+        private String cron = "0 * * * * ?";
+        /** Quartz JDBC job store on the application database: exactly one instance runs each tick. */
+        private boolean clustered = false;
+        /** Clustered only: how often an instance checks in; a stopped instance's claimed tick is recovered after about this. */
+        private Duration clusterCheckinInterval = Duration.ofMillis(7500);
+
+        public Duration getClusterCheckinInterval() { return clusterCheckinInterval; }
+        public void setClusterCheckinInterval(Duration v) { this.clusterCheckinInterval = v; }
+        public String getCron() { return cron; }
+        public void setCron(String v) { this.cron = v; }
+        public boolean isClustered() { return clustered; }
+        public void setClustered(boolean v) { this.clustered = v; }
     }
 
     /** Idempotent intake: a message id is processed once within this window. */

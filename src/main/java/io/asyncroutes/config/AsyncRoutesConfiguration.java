@@ -3,6 +3,7 @@ package io.asyncroutes.config;
 import io.asyncroutes.api.ApiRoutes;
 import io.asyncroutes.chat.ChatRoutes;
 import io.asyncroutes.chat.LlmClient;
+import io.asyncroutes.state.ThreadHistory;
 import io.asyncroutes.fetch.FetchRoutes;
 import io.asyncroutes.intake.MessageValidator;
 import io.asyncroutes.persistence.PersistRoutes;
@@ -69,8 +70,8 @@ public class AsyncRoutesConfiguration {
     }
 
     @Bean
-    public ChatRoutes chatRoutes(LlmClient llmClient) {
-        return new ChatRoutes(llmClient);
+    public ChatRoutes chatRoutes(LlmClient llmClient, ThreadHistory threadHistory) {
+        return new ChatRoutes(llmClient, threadHistory);
     }
 
     @Bean

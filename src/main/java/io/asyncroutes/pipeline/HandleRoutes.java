@@ -78,6 +78,7 @@ public class HandleRoutes extends RouteBuilder {
                                 }
                                 result.setProcessedAt(Instant.now());
                             })
+                            .to("direct:append-history")
                             .setHeader(Headers.JMS_GROUP, simple("${body.threadId}"))
                             .setBody(exchange -> Json.write(exchange.getMessage().getBody()))
                             .process(exchange -> exchange.setProperty(Headers.HANDOFF, new CompletableFuture<Void>()))

@@ -34,6 +34,8 @@ class ServicesProfileRoundTripTest extends ServicesProfileTest {
     JdbcTemplate jdbc;
     @Autowired
     StringRedisTemplate redis;
+    @Autowired
+    org.apache.camel.CamelContext camel;
 
     @Test
     void apiRequiresTheKeyAndRoundTripsIntoPostgres() throws Exception {
@@ -105,5 +107,14 @@ class ServicesProfileRoundTripTest extends ServicesProfileTest {
         assertThat(health.path("components").path("db").path("details").path("database").asText()).isEqualTo("PostgreSQL");
         assertThat(health.path("components").path("redis").path("status").asText()).isEqualTo("UP");
         assertThat(health.path("components").path("rabbit").path("status").asText()).isEqualTo("UP");
+    }
+
+    @Test
+    void cleanupRunsOnTheClusteredQuartzJobStoreInPostgres() throws Exception {
+        org.quartz.Scheduler scheduler = camel.getComponent("quartz", org.apache.camel.component.quartz.QuartzComponent.class)
+                .getScheduler();
+        assertThat(scheduler.getMetaData().isJobStoreClustered()).isTrue();
+        assertThat(jdbc.queryForObject("SELECT COUNT(*) FROM qrtz_triggers WHERE trigger_name = 'cleanup-expired'", Integer.class))
+                .isEqualTo(1);
     }
 }

@@ -1,6 +1,7 @@
 package io.asyncroutes.support;
 
 import io.asyncroutes.AsyncRoutesApplication;
+import io.asyncroutes.chat.LocalOpenAiServer;
 import java.io.IOException;
 import java.net.ServerSocket;
 import java.nio.file.Files;
@@ -23,6 +24,8 @@ public abstract class EmbeddedProfileTest {
 
     private static final Path DATA_DIR = tempDir("ar-embedded-");
     private static final int REDIS_PORT = freePort();
+    /** The local OpenAI-compatible server the application's LLM client talks to. */
+    public static final LocalOpenAiServer LLM = startLlm();
 
     @DynamicPropertySource
     static void embeddedProperties(DynamicPropertyRegistry registry) {
@@ -32,6 +35,18 @@ public abstract class EmbeddedProfileTest {
         registry.add("app.persistence.retry-initial-delay", () -> "100ms");
         // the local upstream of the fetch tests is reached as "localhost"; 127.0.0.1 stays refused
         registry.add("app.fetch.allowed-hosts", () -> "localhost");
+        registry.add("app.retry.initial-delay", () -> "200ms");
+        registry.add("app.llm.base-url", LLM::baseUrl);
+        registry.add("app.llm.model", () -> "words-3-10");
+        registry.add("app.llm.chunk-endpoint", () -> "seda:reply-chunks");
+    }
+
+    private static LocalOpenAiServer startLlm() {
+        try {
+            return new LocalOpenAiServer();
+        } catch (IOException e) {
+            throw new IllegalStateException(e);
+        }
     }
 
     public static int freePort() {

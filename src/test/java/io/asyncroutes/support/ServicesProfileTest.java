@@ -43,6 +43,9 @@ public abstract class ServicesProfileTest {
         registry.add("app.rabbitmq.exchange", () -> PREFIX);
         registry.add("app.rabbitmq.prefix", () -> PREFIX);
         registry.add("server.address", () -> "127.0.0.1");
+        // its own clustered Quartz scheduler name (and so its own qrtz_* rows): Quartz keys a job store's
+        // connection provider by scheduler name per JVM, so another clustered test app must not share it
+        registry.add("spring.quartz.scheduler-name", () -> PREFIX);
     }
 
     private static void resetServices() {

@@ -1,0 +1,195 @@
+package io.asyncroutes.chat;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.asyncroutes.support.EmbeddedProfileTest;
+import io.asyncroutes.support.Headers;
+import io.asyncroutes.support.Http;
+import io.asyncroutes.support.Json;
+import java.io.BufferedReader;
+import java.io.InputStream;
+import java.io.InputStreamReader;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.UUID;
+import org.apache.camel.ConsumerTemplate;
+import org.apache.camel.Exchange;
+import org.junit.jupiter.api.Test;
+import org.springframework.beans.factory.annotation.Autowired;
+import org.springframework.boot.test.web.server.LocalServerPort;
+import org.springframework.data.redis.core.StringRedisTemplate;
+import org.springframework.jdbc.core.JdbcTemplate;
+
+/**
+ * POST /api/chat relays the LLM's stream as Server-Sent Events, and reply:true messages get their
+ * answer through the pipeline. The LLM is {@link LocalOpenAiServer}, whose model name chooses the
+ * chunk schedule and the failures.
+ */
+class ChatApiTest extends EmbeddedProfileTest {
+
+    private static final HttpClient CLIENT = HttpClient.newHttpClient();
+
+    @LocalServerPort
+    int port;
+    @Autowired
+    JdbcTemplate jdbc;
+    @Autowired
+    StringRedisTemplate redis;
+    @Autowired
+    ConsumerTemplate consumer;
+
+    record Event(String line, long receivedNanos) {
+    }
+
+    @Test
+    void chunksReachTheClientOneByOneWhileTheUpstreamIsStillStreaming() throws Exception {
+        HttpResponse<InputStream> response = chat("words-5-200", true);
+
+        assertThat(response.statusCode()).isEqualTo(200);
+        assertThat(response.headers().firstValue("Content-Type")).get().asString().startsWith("text/event-stream");
+        List<Event> events = read(response.body(), Integer.MAX_VALUE);
+        List<String> data = events.stream().map(Event::line).toList();
+        assertThat(data).containsExactly("data: {\"content\":\"w1 \"}", "data: {\"content\":\"w2 \"}",
+                "data: {\"content\":\"w3 \"}", "data: {\"content\":\"w4 \"}", "data: {\"content\":\"w5 \"}", "data: [DONE]");
+        LocalOpenAiServer.Call call = LLM.calls("words-5-200").get(0);
+        long lastEmitted = call.emittedNanos.get(4);
+        assertThat(events.get(0).receivedNanos()).as("first chunk received before the upstream sent its last")
+                .isLessThan(lastEmitted);
+        // and each chunk was received before the next one was even emitted
+        for (int i = 0; i < 4; i++) {
+            assertThat(events.get(i).receivedNanos()).isLessThan(call.emittedNanos.get(i + 1));
+        }
+    }
+
+    @Test
+    void withoutStreamTheWholeReplyComesAsJson() throws Exception {
+        HttpResponse<String> response = Http.postJson(api("/chat"),
+                "{\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}],\"model\":\"words-3-10\",\"stream\":false}");
+
+        assertThat(response.statusCode()).isEqualTo(200);
+        assertThat(Json.MAPPER.readTree(response.body()).path("reply").asText()).isEqualTo("w1 w2 w3 ");
+    }
+
+    @Test
+    void anUpstreamFailureMidStreamBecomesAnErrorEventAndIsNotRetried() throws Exception {
+        List<String> lines = read(chat("break-2-50", true).body(), Integer.MAX_VALUE).stream().map(Event::line).toList();
+
+        assertThat(lines).startsWith("data: {\"content\":\"w1 \"}", "data: {\"content\":\"w2 \"}");
+        assertThat(lines).contains("event: error").doesNotContain("data: [DONE]");
+        assertThat(lines.get(lines.size() - 1)).startsWith("data: {\"error\":\"upstream_error\"");
+        assertThat(LLM.requests("break-2-50")).isEqualTo(1);
+    }
+
+    @Test
+    void upstreamErrorsBeforeTheFirstChunkAreRetried() throws Exception {
+        List<String> lines = read(chat("fail-2-words-2-10", true).body(), Integer.MAX_VALUE).stream().map(Event::line).toList();
+
+        assertThat(lines).containsExactly("data: {\"content\":\"w1 \"}", "data: {\"content\":\"w2 \"}", "data: [DONE]");
+        assertThat(LLM.requests("fail-2-words-2-10")).isEqualTo(3);
+    }
+
+    @Test
+    void aClientThatHangsUpCancelsTheUpstreamRequest() throws Exception {
+        HttpResponse<InputStream> response = chat("words-200-50", true);
+        InputStream body = response.body();
+        assertThat(read(body, 2)).hasSize(2);
+        body.close();
+
+        await().atMost(Duration.ofSeconds(10)).until(() ->
+                !LLM.calls("words-200-50").isEmpty() && LLM.calls("words-200-50").get(0).clientGone);
+        LocalOpenAiServer.Call call = LLM.calls("words-200-50").get(0);
+        assertThat(call.finished).isFalse();
+        assertThat(call.emittedNanos.size()).isLessThan(200);
+    }
+
+    @Test
+    void badChatRequestsGetJsonClientErrors() throws Exception {
+        String[][] cases = {
+            {"{\"messages\":[]}", "422"},
+            {"{\"messages\":[{\"role\":\"wizard\",\"content\":\"x\"}]}", "422"},
+            {"{\"messages\":[{\"role\":\"user\",\"content\":42}]}", "422"},
+            {"{\"messages\":[{\"role\":\"user\",\"content\":\"x\"}],\"stream\":\"yes\"}", "422"},
+            {"{\"messages\":[{\"role\":\"user\",\"content\":\"x\"}],\"model\":\"a b\"}", "422"},
+            {"{\"messages\":[{\"role\":\"user\",\"content\":\"x\"}],\"temperature\":2}", "422"},
+            {"{\"messages\":", "400"},
+        };
+        for (String[] c : cases) {
+            HttpResponse<String> response = Http.postJson(api("/chat"), c[0]);
+            assertThat(response.statusCode()).as(c[0]).isEqualTo(Integer.parseInt(c[1]));
+            assertThat(Json.MAPPER.readTree(response.body()).path("error").asText()).isNotBlank();
+        }
+        HttpResponse<String> unknownModel = Http.postJson(api("/chat"),
+                "{\"messages\":[{\"role\":\"user\",\"content\":\"x\"}],\"model\":\"no-such-model\"}");
+        assertThat(unknownModel.statusCode()).isEqualTo(502);
+        assertThat(Json.MAPPER.readTree(unknownModel.body()).path("error").asText()).isEqualTo("upstream_error");
+    }
+
+    @Test
+    void aReplyRequestGetsItsReplyStoredAndAppendedToTheThreadHistory() throws Exception {
+        String thread = "chat-" + UUID.randomUUID();
+        String id = thread + "-1";
+        HttpResponse<String> accepted = Http.postJson(api("/messages"),
+                "{\"id\":\"" + id + "\",\"threadId\":\"" + thread + "\",\"seq\":1,\"content\":\"hello\",\"reply\":true}");
+        assertThat(accepted.statusCode()).isEqualTo(202);
+
+        await().atMost(Duration.ofSeconds(20)).until(() ->
+                jdbc.queryForObject("SELECT COUNT(*) FROM ar_message WHERE id = ?", Integer.class, id) == 1);
+        JsonNode result = Json.MAPPER.readTree(jdbc.queryForObject("SELECT result FROM ar_message WHERE id = ?", String.class, id));
+        assertThat(result.path("status").asText()).isEqualTo("processed");
+        assertThat(result.path("reply").asText()).isEqualTo("w1 w2 w3 ");
+        assertThat(result.path("error").isNull()).isTrue();
+
+        List<String> history = redis.opsForList().range("ar:history:" + thread, 0, -1);
+        assertThat(history).hasSize(2);
+        assertThat(Json.MAPPER.readTree(history.get(0)).path("role").asText()).isEqualTo("user");
+        assertThat(Json.MAPPER.readTree(history.get(1)).path("role").asText()).isEqualTo("assistant");
+        assertThat(Json.MAPPER.readTree(history.get(1)).path("content").asText()).isEqualTo("w1 w2 w3 ");
+
+        List<String> chunks = new ArrayList<>();
+        for (int i = 0; i < 3; i++) {
+            Exchange chunk = consumer.receive("seda:reply-chunks", 5_000);
+            assertThat(chunk).isNotNull();
+            if (id.equals(chunk.getMessage().getHeader(Headers.MESSAGE_ID))) {
+                chunks.add(chunk.getMessage().getBody(String.class));
+            }
+        }
+        assertThat(chunks).containsExactly("w1 ", "w2 ", "w3 ");
+    }
+
+    private String api(String path) {
+        return "http://127.0.0.1:" + port + "/api" + path;
+    }
+
+    private HttpResponse<InputStream> chat(String model, boolean stream) throws Exception {
+        HttpRequest request = HttpRequest.newBuilder(URI.create(api("/chat")))
+                .header("Content-Type", "application/json")
+                .POST(HttpRequest.BodyPublishers.ofString("{\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}],\"model\":\""
+                        + model + "\",\"stream\":" + stream + "}"))
+                .build();
+        return CLIENT.send(request, HttpResponse.BodyHandlers.ofInputStream());
+    }
+
+    /** Non-blank SSE lines with the time each arrived, up to {@code max} lines or the end. */
+    private static List<Event> read(InputStream body, int max) throws Exception {
+        List<Event> events = new ArrayList<>();
+        BufferedReader reader = new BufferedReader(new InputStreamReader(body, StandardCharsets.UTF_8));
+        while (events.size() < max) {
+            String line = reader.readLine();
+            if (line == null) {
+                break;
+            }
+            if (!line.isBlank()) {
+                events.add(new Event(line, System.nanoTime()));
+            }
+        }
+        return events;
+    }
+}

@@ -1,0 +1,227 @@
+package io.asyncroutes.cluster;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import io.asyncroutes.AsyncRoutesApplication;
+import io.asyncroutes.cleanup.CleanupTask;
+import io.asyncroutes.support.Json;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.PreparedStatement;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.sql.Timestamp;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.UUID;
+import java.util.concurrent.TimeUnit;
+import org.apache.camel.CamelContext;
+import org.apache.camel.ProducerTemplate;
+import org.apache.camel.builder.NotifyBuilder;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+import org.junit.jupiter.api.TestMethodOrder;
+import org.quartz.Scheduler;
+import org.springframework.amqp.rabbit.connection.CachingConnectionFactory;
+import org.springframework.amqp.rabbit.core.RabbitAdmin;
+import org.springframework.boot.builder.SpringApplicationBuilder;
+import org.springframework.context.ConfigurableApplicationContext;
+import org.springframework.data.redis.connection.lettuce.LettuceConnectionFactory;
+import org.springframework.data.redis.core.Cursor;
+import org.springframework.data.redis.core.ScanOptions;
+import org.springframework.data.redis.core.StringRedisTemplate;
+import org.springframework.jdbc.core.JdbcTemplate;
+
+/**
+ * Two application instances on the {@code services} profile sharing this machine's PostgreSQL,
+ * Redis and RabbitMQ (own schema, key prefix and exchange), with the clustered Quartz job store and
+ * a cleanup tick every second:
+ * <ul>
+ *   <li>a message id handled by one instance is a duplicate on the other (Redis idempotency);</li>
+ *   <li>each cleanup tick runs on exactly one instance (a test cleanup task records every run by
+ *   its scheduled fire time); when one instance stops, the other keeps running the ticks.</li>
+ * </ul>
+ *
+ * <p>Both instances live in this JVM. Quartz keys a clustered job store's connection provider by
+ * scheduler name per JVM, so they share the one registered last (B's pool, same database), and no
+ * other clustered test context may use the scheduler name {@code async-routes} (ServicesProfileTest
+ * uses its own). A tick that the stopping instance had already claimed is recovered by the other
+ * after the check-in interval plus Quartz's 7.5 s grace, hence the generous wait after the stop.
+ */
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
+class TwoInstancesTest {
+
+    private static final String SCHEMA = "ar_two";
+    private static final String TICKS = "ar_two_test.ticks";
+    private static final String PREFIX = "ar-two";
+    private static final String KEY_PREFIX = "ar-two:";
+    private static final String PG = "jdbc:postgresql://127.0.0.1:5432/test";
+
+    private ConfigurableApplicationContext a;
+    private ConfigurableApplicationContext b;
+
+    @BeforeAll
+    void startTwoInstances() throws Exception {
+        reset();
+        a = start("a");
+        b = start("b");
+    }
+
+    @AfterAll
+    void stop() {
+        for (ConfigurableApplicationContext c : new ConfigurableApplicationContext[] {a, b}) {
+            if (c != null && c.isActive()) {
+                c.close();
+            }
+        }
+    }
+
+    @Test
+    @Order(1)
+    void bothInstancesRunTheClusteredJobStoreUnderOneSchedulerName() throws Exception {
+        for (ConfigurableApplicationContext c : new ConfigurableApplicationContext[] {a, b}) {
+            Scheduler scheduler = c.getBean(Scheduler.class);
+            assertThat(scheduler.getMetaData().isJobStoreClustered()).isTrue();
+            assertThat(scheduler.getSchedulerName()).isEqualTo("async-routes");
+            assertThat(c.getBean(CamelContext.class).getName()).isEqualTo("async-routes");
+        }
+        assertThat(a.getBean(Scheduler.class).getSchedulerInstanceId())
+                .isNotEqualTo(b.getBean(Scheduler.class).getSchedulerInstanceId());
+    }
+
+    @Test
+    @Order(2)
+    void aMessageIdHandledByOneInstanceIsADuplicateOnTheOther() throws Exception {
+        String id = "two-" + UUID.randomUUID();
+        String message = "{\"id\":\"" + id + "\",\"threadId\":\"two-instances\",\"content\":\"once\"}";
+        String first = a.getBean(ProducerTemplate.class).requestBody("direct:handle-message", message, String.class);
+        String second = b.getBean(ProducerTemplate.class).requestBody("direct:handle-message", message, String.class);
+        String third = a.getBean(ProducerTemplate.class).requestBody("direct:handle-message", message, String.class);
+
+        assertThat(Json.MAPPER.readTree(first).path("status").asText()).isEqualTo("processed");
+        assertThat(Json.MAPPER.readTree(second).path("status").asText()).isEqualTo("duplicate");
+        assertThat(Json.MAPPER.readTree(third).path("status").asText()).isEqualTo("duplicate");
+        JdbcTemplate jdbc = a.getBean(JdbcTemplate.class);
+        await().atMost(Duration.ofSeconds(10)).until(() ->
+                jdbc.queryForObject("SELECT COUNT(*) FROM ar_message WHERE id = ?", Integer.class, id) == 1);
+        StringRedisTemplate redis = a.getBean(StringRedisTemplate.class);
+        assertThat(redis.getExpire(KEY_PREFIX + "idem:" + id)).isPositive();
+        assertThat(redis.opsForList().range(KEY_PREFIX + "history:two-instances", 0, -1)).hasSize(1);
+    }
+
+    @Test
+    @Order(3)
+    void eachTickRunsOnExactlyOneInstanceAndTheOtherTakesOverWhenOneStops() throws Exception {
+        JdbcTemplate jdbc = b.getBean(JdbcTemplate.class);
+        jdbc.update("INSERT INTO ar_message (id, thread_id, status, received_at, result) VALUES (?, 'old', 'processed', ?, '{}')",
+                "old-" + UUID.randomUUID(), Timestamp.from(Instant.now().minus(Duration.ofDays(30))));
+
+        await().atMost(Duration.ofSeconds(20)).until(() -> count("SELECT COUNT(DISTINCT fire_time) FROM " + TICKS) >= 5);
+        assertNoTickRanTwice();
+        // while both run, no tick is lost either: one row for every second from the first to the last
+        assertThat(count("SELECT (MAX(fire_time) - MIN(fire_time)) / 1000 + 1 FROM " + TICKS))
+                .isEqualTo(count("SELECT COUNT(*) FROM " + TICKS));
+        // the tick deleted the row past retention, whichever instance ran it
+        await().atMost(Duration.ofSeconds(5)).until(() ->
+                jdbc.queryForObject("SELECT COUNT(*) FROM ar_message WHERE thread_id = 'old'", Integer.class) == 0);
+
+        a.close();
+        long stoppedAt = System.currentTimeMillis();
+        NotifyBuilder ticksOnB = new NotifyBuilder(b.getBean(CamelContext.class))
+                .fromRoute("cleanup-expired").whenDone(3).create();
+        assertThat(ticksOnB.matches(25, TimeUnit.SECONDS)).isTrue();
+        await().atMost(Duration.ofSeconds(10)).until(() ->
+                count("SELECT COUNT(*) FROM " + TICKS + " WHERE instance = 'b' AND fire_time > " + stoppedAt) >= 3);
+        assertNoTickRanTwice();
+        System.out.printf("ticks per instance: a=%d b=%d%n",
+                count("SELECT COUNT(*) FROM " + TICKS + " WHERE instance = 'a'"),
+                count("SELECT COUNT(*) FROM " + TICKS + " WHERE instance = 'b'"));
+    }
+
+    private void assertNoTickRanTwice() throws SQLException {
+        assertThat(count("SELECT COUNT(*) FROM " + TICKS))
+                .isEqualTo(count("SELECT COUNT(DISTINCT fire_time) FROM " + TICKS));
+    }
+
+    private ConfigurableApplicationContext start(String instance) {
+        return new SpringApplicationBuilder(AsyncRoutesApplication.class)
+                .profiles("services")
+                .initializers(context -> context.getBeanFactory().registerSingleton("tickRecorder", new TickRecorder(instance)))
+                .run("--server.port=0",
+                        "--server.address=127.0.0.1",
+                        "--app.security.api-key=two-instances",
+                        "--spring.datasource.url=" + PG + "?currentSchema=" + SCHEMA,
+                        "--spring.flyway.schemas=" + SCHEMA,
+                        "--app.redis.key-prefix=" + KEY_PREFIX,
+                        "--app.rabbitmq.exchange=" + PREFIX,
+                        "--app.rabbitmq.prefix=" + PREFIX,
+                        "--app.cleanup.clustered=true",
+                        "--app.cleanup.cron=0/1 * * * * ?",
+                        "--app.cleanup.cluster-checkin-interval=1s");
+    }
+
+    /** A test-only cleanup task: records which instance ran the tick of which scheduled fire time. */
+    record TickRecorder(String instance) implements CleanupTask {
+        @Override
+        public String name() {
+            return "test-tick";
+        }
+
+        @Override
+        public long cleanup(Instant now) {
+            try (Connection c = DriverManager.getConnection(PG, "postgres", "");
+                 PreparedStatement insert = c.prepareStatement("INSERT INTO " + TICKS + " (fire_time, instance) VALUES (?, ?)")) {
+                insert.setLong(1, now.toEpochMilli());
+                insert.setString(2, instance);
+                insert.executeUpdate();
+                return 0;
+            } catch (SQLException e) {
+                throw new IllegalStateException(e);
+            }
+        }
+    }
+
+    private static long count(String sql) throws SQLException {
+        try (Connection c = DriverManager.getConnection(PG, "postgres", "");
+             Statement s = c.createStatement(); var rs = s.executeQuery(sql)) {
+            rs.next();
+            return rs.getLong(1);
+        }
+    }
+
+    private static void reset() throws SQLException {
+        try (Connection c = DriverManager.getConnection(PG, "postgres", ""); Statement s = c.createStatement()) {
+            s.execute("DROP SCHEMA IF EXISTS " + SCHEMA + " CASCADE");
+            s.execute("DROP SCHEMA IF EXISTS ar_two_test CASCADE");
+            s.execute("CREATE SCHEMA ar_two_test");
+            // deliberately no unique constraint: a tick run twice must show up as two rows
+            s.execute("CREATE TABLE " + TICKS + " (fire_time BIGINT NOT NULL, instance VARCHAR(8) NOT NULL)");
+        }
+        LettuceConnectionFactory redis = new LettuceConnectionFactory("127.0.0.1", 6379);
+        redis.afterPropertiesSet();
+        try {
+            StringRedisTemplate template = new StringRedisTemplate(redis);
+            try (Cursor<String> keys = template.scan(ScanOptions.scanOptions().match(KEY_PREFIX + "*").count(500).build())) {
+                keys.forEachRemaining(template::delete);
+            }
+        } finally {
+            redis.destroy();
+        }
+        CachingConnectionFactory rabbit = new CachingConnectionFactory("127.0.0.1", 5672);
+        try {
+            RabbitAdmin admin = new RabbitAdmin(rabbit);
+            for (String queue : new String[] {"in", "persist", "results", "dead-letter"}) {
+                admin.deleteQueue(PREFIX + "." + queue);
+            }
+            admin.deleteExchange(PREFIX);
+        } finally {
+            rabbit.destroy();
+        }
+    }
+}
