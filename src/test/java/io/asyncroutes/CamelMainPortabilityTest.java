@@ -6,7 +6,10 @@ import static org.awaitility.Awaitility.await;
 import io.asyncroutes.api.ApiRoutes;
 import io.asyncroutes.config.AppSettings;
 import io.asyncroutes.intake.MessageValidator;
+import io.asyncroutes.ordering.OrderingRoutes;
+import io.asyncroutes.ordering.RedisSeqStore;
 import io.asyncroutes.persistence.PersistRoutes;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.asyncroutes.pipeline.HandleRoutes;
 import io.asyncroutes.support.EmbeddedProfileTest;
 import io.asyncroutes.support.Http;
@@ -72,6 +75,9 @@ class CamelMainPortabilityTest {
         main.bind("dataSource", dataSource);
         main.configure().addRoutesBuilder(new SharedRouteConfigurations(settings));
         main.configure().addRoutesBuilder(new HandleRoutes(validator, ids, settings));
+        main.configure().addRoutesBuilder(new OrderingRoutes(OrderingRoutes.forMessageResults(settings.getOrdering(),
+                new RedisSeqStore(new StringRedisTemplate(redis), "ar-main:", Duration.ofMinutes(1)),
+                new SimpleMeterRegistry())));
         main.configure().addRoutesBuilder(new PersistRoutes(settings));
         main.configure().addRoutesBuilder(new ApiRoutes(validator, settings));
         main.configure().withRoutesIncludePattern("file:routes/*.yaml");
@@ -90,7 +96,7 @@ class CamelMainPortabilityTest {
         main.start();
         CamelContext camel = main.getCamelContext();
 
-        List<String> expected = new ArrayList<>(List.of("handle-message", "persist-handoff", "persist-message",
+        List<String> expected = new ArrayList<>(List.of("handle-message", "order-by-thread", "persist-handoff", "persist-message",
                 "persist-batch", "persist-one", "api-post-message", "api-get-message", "api-thread-messages"));
         expected.addAll(yamlRouteIds());
         assertThat(expected).contains("intake-queue", "dead-letter");

@@ -54,6 +54,10 @@ public class HandleRoutes extends RouteBuilder {
                     // the message redeliverable instead of "seen but never processed"
                     .eager(false)
                     .skipDuplicate(false)
+                    // per-thread order: from here until the exchange completes (hand-off included) one
+                    // message per thread is in flight; a seq at or below the last handled one comes
+                    // back as a duplicate and takes the duplicate branch
+                    .to("direct:order-by-thread")
                     .choice()
                         .when(exchangeProperty(Exchange.DUPLICATE_MESSAGE).isEqualTo(true))
                             .process(exchange -> exchange.getMessage().getBody(MessageResult.class)

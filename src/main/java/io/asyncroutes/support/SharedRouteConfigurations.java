@@ -1,6 +1,7 @@
 package io.asyncroutes.support;
 
 import io.asyncroutes.config.AppSettings;
+import io.asyncroutes.ordering.OrderingDeferredException;
 import io.asyncroutes.support.RejectedInputException;
 import org.apache.camel.Exchange;
 import org.apache.camel.LoggingLevel;
@@ -42,6 +43,12 @@ public class SharedRouteConfigurations extends RouteConfigurationBuilder {
                     .process(exchange -> exchange.getMessage().setHeader(Headers.DEAD_LETTER_REASON, exchange
                             .getProperty(Exchange.EXCEPTION_CAUGHT, RejectedInputException.class).reason()))
                     .to("direct:dead-letter")
+                .end()
+                // an early message on a transacted consumer: rolled back and redelivered, quietly
+                .onException(OrderingDeferredException.class)
+                    .handled(false)
+                    .logExhausted(false)
+                    .logStackTrace(false)
                 .end()
                 .onException(Exception.class)
                     .onWhen(TransientErrors.PERMANENT)
