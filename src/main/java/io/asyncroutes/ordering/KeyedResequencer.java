@@ -135,15 +135,23 @@ public class KeyedResequencer extends AsyncProcessorSupport {
             callback.done(true);
             return true;
         }
-        try {
-            capacity.acquire(); // back-pressure: the caller waits while the gate is full
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            exchange.setException(e);
-            callback.done(true);
-            return true;
-        }
         Waiter waiter = new Waiter(key, seq, exchange, callback, System.nanoTime());
+        // back-pressure: the caller waits while the gate is full, unless this message is what its
+        // thread waits for (blocking it would leave its successors stuck until the gap timeout)
+        if (!capacity.tryAcquire()) {
+            if (unblocksItsThread(key, seq)) {
+                waiter.overCapacity = true;
+            } else {
+                try {
+                    capacity.acquire();
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    exchange.setException(e);
+                    callback.done(true);
+                    return true;
+                }
+            }
+        }
         Waiter next;
         while (true) {
             ThreadState state = states.computeIfAbsent(key, ThreadState::new);
@@ -151,7 +159,7 @@ public class KeyedResequencer extends AsyncProcessorSupport {
                 if (state.removed) {
                     continue; // lost a race with eviction: take the fresh entry
                 }
-                while (state.pendingCount() >= maxPendingPerThread && !state.removed) {
+                while (state.pendingCount() >= maxPendingPerThread && !state.removed && !state.waitsFor(seq)) {
                     state.blockedArrivals++;
                     try {
                         state.wait(); // back-pressure per thread
@@ -177,7 +185,7 @@ public class KeyedResequencer extends AsyncProcessorSupport {
                     if (seq <= state.lastSeq || (state.bySeq != null && state.bySeq.containsKey(seq))) {
                         markDuplicate(waiter);
                         evictIfIdle(state);
-                        capacity.release();
+                        releaseCapacity(waiter);
                         callback.done(true);
                         return true;
                     }
@@ -226,10 +234,27 @@ public class KeyedResequencer extends AsyncProcessorSupport {
 
     private boolean refuse(ThreadState state, Waiter waiter, Exception error) {
         evictIfIdle(state);
-        capacity.release();
+        releaseCapacity(waiter);
         waiter.exchange.setException(error);
         waiter.callback.done(true);
         return true;
+    }
+
+    private void releaseCapacity(Waiter waiter) {
+        if (!waiter.overCapacity) {
+            capacity.release();
+        }
+    }
+
+    /** Whether the thread has messages waiting for a seq lower than theirs, i.e. for this one. */
+    private boolean unblocksItsThread(String key, Long seq) {
+        ThreadState state = states.get(key);
+        if (state == null) {
+            return false;
+        }
+        synchronized (state) {
+            return state.waitsFor(seq);
+        }
     }
 
     /**
@@ -385,7 +410,7 @@ public class KeyedResequencer extends AsyncProcessorSupport {
                 evictIfIdle(state);
             }
         }
-        capacity.release();
+        releaseCapacity(waiter);
         concurrency.release();
         if (next != null) {
             grant(next, false);
@@ -477,7 +502,7 @@ public class KeyedResequencer extends AsyncProcessorSupport {
         }
         for (Waiter waiter : orphans) {
             pending.decrementAndGet();
-            capacity.release();
+            releaseCapacity(waiter);
             waiter.exchange.setException(new IllegalStateException("order-by-thread stopped before its turn"));
             waiter.callback.done(false);
         }
@@ -511,6 +536,8 @@ public class KeyedResequencer extends AsyncProcessorSupport {
         long receivedNanos;
         ThreadState state;
         boolean duplicate;
+        /** Admitted beyond the total bound because its thread waited for it: holds no capacity permit. */
+        boolean overCapacity;
 
         Waiter(String key, Long seq, Exchange exchange, AsyncCallback callback, long receivedNanos) {
             this.key = key;
@@ -541,6 +568,12 @@ public class KeyedResequencer extends AsyncProcessorSupport {
 
         int pendingCount() {
             return (bySeq == null ? 0 : bySeq.size()) + (unsequenced == null ? 0 : unsequenced.size());
+        }
+
+        /** Messages wait for a predecessor and {@code seq} comes before all of them. */
+        boolean waitsFor(Long seq) {
+            return seq != null && bySeq != null && !bySeq.isEmpty() && seq < bySeq.firstKey()
+                    && seq > lastSeq;
         }
 
         boolean holdsOrAwaits(long seq) {
