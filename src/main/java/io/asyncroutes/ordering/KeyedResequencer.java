@@ -193,7 +193,11 @@ public class KeyedResequencer extends AsyncProcessorSupport {
                         String deferKey = key + '\u0000' + seq;
                         if (seq > state.lastSeq + 1 && !state.holdsOrAwaits(seq - 1)) {
                             long since = deferredSince.computeIfAbsent(deferKey, k -> waiter.receivedNanos);
-                            if (waiter.receivedNanos - since < gapTimeoutNanos) {
+                            long age = waiter.receivedNanos - since;
+                            // keep deferring while the predecessor is known to be on its way (deferred
+                            // itself), up to a hard cap; skip the gap only for one that never came
+                            boolean predecessorDeferred = deferredSince.containsKey(key + '\u0000' + (seq - 1));
+                            if (age < gapTimeoutNanos || (predecessorDeferred && age < DEFER_CAP * gapTimeoutNanos)) {
                                 deferred.increment();
                                 LOG.debug("Thread {}: seq {} is early (last handled {}), rolled back for redelivery",
                                         key, seq, state.lastSeq);
@@ -270,6 +274,8 @@ public class KeyedResequencer extends AsyncProcessorSupport {
                 }
             });
     private static final int MAX_DEFERRED_TRACKED = 10_000;
+    /** A message whose predecessor is deferred too is deferred for at most this many gap timeouts. */
+    private static final int DEFER_CAP = 10;
 
     // ---------------------------------------------------------------- turns
 

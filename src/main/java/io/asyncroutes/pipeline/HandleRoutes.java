@@ -3,6 +3,7 @@ package io.asyncroutes.pipeline;
 import io.asyncroutes.config.AppSettings;
 import io.asyncroutes.intake.MessageValidator;
 import io.asyncroutes.intake.ThreadMessage;
+import io.asyncroutes.ordering.KeyedResequencer;
 import io.asyncroutes.persistence.HandoffException;
 import io.asyncroutes.support.Headers;
 import io.asyncroutes.support.Json;
@@ -63,8 +64,15 @@ public class HandleRoutes extends RouteBuilder {
                             .process(exchange -> exchange.getMessage().getBody(MessageResult.class)
                                     .setStatus(MessageResult.DUPLICATE))
                             .log("Duplicate message ${body.id} of thread ${body.threadId}: not processed again")
+                            .setHeader(Headers.JMS_GROUP, simple("${body.threadId}"))
                             .setBody(exchange -> Json.write(exchange.getMessage().getBody()))
                             .to(ExchangePattern.InOnly, "{{app.endpoints.results}}")
+                            // a seq duplicate has a new id: record it as such (an id duplicate has its row)
+                            .filter(exchangeProperty(KeyedResequencer.SEQ_DUPLICATE).isEqualTo(true))
+                                .process(exchange -> exchange.setProperty(Headers.HANDOFF, new CompletableFuture<Void>()))
+                                .wireTap("direct:persist-handoff")
+                                .process(this::awaitHandoff)
+                            .end().endChoice()
                         .otherwise()
                             // seam: order-by-thread, fetch-all and the LLM reply plug in here
                             .process(exchange -> {
