@@ -41,12 +41,30 @@ public class OrderingHarness implements AutoCloseable {
     /** Highest number of one thread's messages seen in the I/O step at once, over all threads. */
     public final AtomicInteger maxOverlap = new AtomicInteger();
     private final Map<String, AtomicInteger> inFlight = new ConcurrentHashMap<>();
+    /** What the simulated I/O step records: everything (tests), an order check only (benchmarks), nothing. */
+    public enum Mode { RECORD, CHECK, NONE }
+
+    /** CHECK mode: the last seq handled per thread, and how often a thread's seq did not go up by one. */
+    private final Map<String, long[]> lastSeen = new ConcurrentHashMap<>();
+    public final AtomicInteger orderViolations = new AtomicInteger();
+    public final java.util.concurrent.atomic.LongAdder handledCount = new java.util.concurrent.atomic.LongAdder();
+    /** Total time the simulated I/O really took (scheduler wake-up included), to compare with its nominal time. */
+    public final java.util.concurrent.atomic.LongAdder ioNanos = new java.util.concurrent.atomic.LongAdder();
+
     private final boolean record;
+    private final Mode mode;
+    private final org.apache.camel.AsyncProducer directProducer;
     private final ScheduledExecutorService io;
 
     public OrderingHarness(SeqStore store, Duration gapTimeout, int maxConcurrency, int maxPendingPerThread,
                            int maxPending, boolean record, int ioThreads) throws Exception {
-        this.record = record;
+        this(store, gapTimeout, maxConcurrency, maxPendingPerThread, maxPending, record ? Mode.RECORD : Mode.NONE, ioThreads);
+    }
+
+    public OrderingHarness(SeqStore store, Duration gapTimeout, int maxConcurrency, int maxPendingPerThread,
+                           int maxPending, Mode mode, int ioThreads) throws Exception {
+        this.mode = mode;
+        this.record = mode == Mode.RECORD;
         this.io = Executors.newScheduledThreadPool(ioThreads, r -> {
             Thread t = new Thread(r, "simulated-io");
             t.setDaemon(true);
@@ -66,15 +84,22 @@ public class OrderingHarness implements AutoCloseable {
         });
         camel.start();
         producer = camel.createProducerTemplate();
+        directProducer = camel.getEndpoint("direct:ordered").createAsyncProducer();
+        directProducer.start();
     }
 
-    /** Sends one message asynchronously; the future completes when its exchange is done. */
+    /**
+     * Sends one message asynchronously on the calling thread (no executor in between); the future
+     * completes when its exchange is done. The call blocks only when the gate applies back-pressure.
+     */
     public CompletableFuture<Exchange> send(String thread, Long seq, long ioMicros) {
-        return producer.asyncSend("direct:ordered", exchange -> {
-            exchange.getMessage().setHeader(THREAD, thread);
-            exchange.getMessage().setHeader(SEQ, seq);
-            exchange.getMessage().setHeader(IO_MICROS, ioMicros);
-        });
+        Exchange exchange = directProducer.getEndpoint().createExchange();
+        exchange.getMessage().setHeader(THREAD, thread);
+        exchange.getMessage().setHeader(SEQ, seq);
+        exchange.getMessage().setHeader(IO_MICROS, ioMicros);
+        CompletableFuture<Exchange> done = new CompletableFuture<>();
+        directProducer.process(exchange, sync -> done.complete(exchange));
+        return done;
     }
 
     public long gapsSkipped() {
@@ -100,6 +125,16 @@ public class OrderingHarness implements AutoCloseable {
                 callback.done(true);
                 return true;
             }
+            handledCount.increment();
+            if (mode == Mode.CHECK && seq != null) {
+                long[] last = lastSeen.computeIfAbsent(thread, k -> new long[1]);
+                synchronized (last) {
+                    if (seq != last[0] + 1) {
+                        orderViolations.incrementAndGet();
+                    }
+                    last[0] = seq;
+                }
+            }
             AtomicInteger probe = null;
             if (record) {
                 probe = inFlight.computeIfAbsent(thread, k -> new AtomicInteger());
@@ -109,7 +144,9 @@ public class OrderingHarness implements AutoCloseable {
             }
             long micros = exchange.getMessage().getHeader(IO_MICROS, 0L, Long.class);
             AtomicInteger p = probe;
+            long ioStart = System.nanoTime();
             io.schedule(() -> {
+                ioNanos.add(System.nanoTime() - ioStart);
                 if (p != null) {
                     p.decrementAndGet();
                 }
