@@ -96,6 +96,8 @@ public class AppSettings {
         private int maxPendingPerThread = 1000;
         /** Most messages waiting or in flight in the gate, all threads together; above it the caller blocks. */
         private int maxPending = 10_000;
+        /** JMS only: an early message whose predecessors are not here goes back on the queue for this long. */
+        private Duration deferDelay = Duration.ofMillis(100);
         /** TTL of the last handled seq per thread in Redis ({@code <prefix>seq:<threadId>}), refreshed on write. */
         private Duration stateTtl = Duration.ofDays(7);
 
@@ -107,6 +109,8 @@ public class AppSettings {
         public void setMaxPendingPerThread(int v) { this.maxPendingPerThread = v; }
         public int getMaxPending() { return maxPending; }
         public void setMaxPending(int v) { this.maxPending = v; }
+        public Duration getDeferDelay() { return deferDelay; }
+        public void setDeferDelay(Duration v) { this.deferDelay = v; }
         public Duration getStateTtl() { return stateTtl; }
         public void setStateTtl(Duration v) { this.stateTtl = v; }
     }

@@ -57,8 +57,9 @@ import org.slf4j.LoggerFactory;
  * <p>Synchronous transacted consumers (JMS with message groups) are special: the predecessor of an
  * early message usually sits behind it on the same consumer, so waiting would only block until the
  * gap timeout. For exchanges matching {@code deferInsteadOfWait}, an early message whose predecessor
- * is not in this instance fails with {@link OrderingDeferredException} (rolled back, redelivered later
- * by the broker) until the gap timeout since it was received has passed.
+ * is neither in flight nor waiting here fails with {@link OrderingDeferredException}; the intake puts
+ * it back on the queue with a short delay. Once the gap timeout since its first deferral has passed,
+ * it is let in and the gap is skipped.
  */
 public class KeyedResequencer extends AsyncProcessorSupport {
 
@@ -189,24 +190,20 @@ public class KeyedResequencer extends AsyncProcessorSupport {
                         callback.done(true);
                         return true;
                     }
-                    if (deferInsteadOfWait.test(exchange)) {
-                        String deferKey = key + '\u0000' + seq;
-                        if (seq > state.lastSeq + 1 && !state.holdsOrAwaits(seq - 1)) {
-                            long since = deferredSince.computeIfAbsent(deferKey, k -> waiter.receivedNanos);
-                            long age = waiter.receivedNanos - since;
-                            // keep deferring while the predecessor is known to be on its way (deferred
-                            // itself), up to a hard cap; skip the gap only for one that never came
-                            boolean predecessorDeferred = deferredSince.containsKey(key + '\u0000' + (seq - 1));
-                            if (age < gapTimeoutNanos || (predecessorDeferred && age < DEFER_CAP * gapTimeoutNanos)) {
-                                deferred.increment();
-                                LOG.debug("Thread {}: seq {} is early (last handled {}), rolled back for redelivery",
-                                        key, seq, state.lastSeq);
-                                return refuse(state, waiter, new OrderingDeferredException("thread " + key + ": seq "
-                                        + seq + " is early (last handled " + state.lastSeq + "), redelivered later"));
-                            }
-                            waiter.receivedNanos = since; // its gap timeout has passed: skip the gap now
+                    if (deferInsteadOfWait.test(exchange) && seq > state.lastSeq + 1
+                            && !state.holdsOrAwaits(seq - 1)) {
+                        // the first deferral's time travels with the message, so the gap timeout
+                        // spans its re-deliveries without any state kept here
+                        Long since = exchange.getMessage().getHeader(OrderingDeferredException.SINCE_HEADER, Long.class);
+                        long now = System.currentTimeMillis();
+                        long first = since != null ? since : now;
+                        if (now - first < TimeUnit.NANOSECONDS.toMillis(gapTimeoutNanos)) {
+                            deferred.increment();
+                            LOG.debug("Thread {}: seq {} is early (last handled {}), deferred", key, seq, state.lastSeq);
+                            return refuse(state, waiter, new OrderingDeferredException("thread " + key + ": seq " + seq
+                                    + " is early (last handled " + state.lastSeq + ")", first));
                         }
-                        deferredSince.remove(deferKey);
+                        waiter.receivedNanos = System.nanoTime() - gapTimeoutNanos; // waited long enough already
                     }
                     if (state.bySeq == null) {
                         state.bySeq = new TreeMap<>();
@@ -260,22 +257,6 @@ public class KeyedResequencer extends AsyncProcessorSupport {
             return state.waitsFor(seq);
         }
     }
-
-    /**
-     * When an early message was first deferred, so its gap timeout spans its redeliveries. Keyed by
-     * thread and seq, removed when the message enters the gate, and capped (oldest dropped) so it
-     * stays bounded whatever happens to the deferred messages.
-     */
-    private final Map<String, Long> deferredSince = java.util.Collections.synchronizedMap(
-            new java.util.LinkedHashMap<>(64, 0.75f, false) {
-                @Override
-                protected boolean removeEldestEntry(Map.Entry<String, Long> eldest) {
-                    return size() > MAX_DEFERRED_TRACKED;
-                }
-            });
-    private static final int MAX_DEFERRED_TRACKED = 10_000;
-    /** A message whose predecessor is deferred too is deferred for at most this many gap timeouts. */
-    private static final int DEFER_CAP = 10;
 
     // ---------------------------------------------------------------- turns
 

@@ -44,11 +44,21 @@ public class SharedRouteConfigurations extends RouteConfigurationBuilder {
                             .getProperty(Exchange.EXCEPTION_CAUGHT, RejectedInputException.class).reason()))
                     .to("direct:dead-letter")
                 .end()
-                // an early message on a transacted consumer: rolled back and redelivered, quietly
+                // an early message on a transacted JMS consumer (order-by-thread): back on the inbound
+                // queue after a short delay, in the same transaction; handled, so it is not marked seen
                 .onException(OrderingDeferredException.class)
-                    .handled(false)
+                    .handled(true)
+                    .logHandled(false)
                     .logExhausted(false)
-                    .logStackTrace(false)
+                    .useOriginalMessage()
+                    .process(exchange -> {
+                        OrderingDeferredException deferred =
+                                exchange.getProperty(Exchange.EXCEPTION_CAUGHT, OrderingDeferredException.class);
+                        exchange.getMessage().setHeader(OrderingDeferredException.SINCE_HEADER, deferred.since());
+                        exchange.getMessage().setHeader(OrderingDeferredException.ARTEMIS_SCHEDULED_DELIVERY,
+                                System.currentTimeMillis() + settings.getOrdering().getDeferDelay().toMillis());
+                    })
+                    .to("{{app.endpoints.inbound-publish}}")
                 .end()
                 .onException(Exception.class)
                     .onWhen(TransientErrors.PERMANENT)
