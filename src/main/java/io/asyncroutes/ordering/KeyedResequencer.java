@@ -90,6 +90,7 @@ public class KeyedResequencer extends AsyncProcessorSupport {
     private final Counter duplicates;
     private final Counter deferred;
 
+    private volatile boolean releaseOnEndingThread;
     private volatile ScheduledExecutorService timer;
     private volatile ThreadPoolExecutor releasePool;
 
@@ -344,7 +345,9 @@ public class KeyedResequencer extends AsyncProcessorSupport {
         Exchange exchange = waiter.exchange;
         exchange.setProperty(GATED, Boolean.TRUE);
         exchange.getExchangeExtension().addOnCompletion(new TurnEnd(waiter));
-        if (!inline) {
+        if (!inline && releaseOnEndingThread) {
+            waiter.callback.done(false);
+        } else if (!inline) {
             ThreadPoolExecutor pool = releasePool;
             if (pool == null) {
                 exchange.setException(new IllegalStateException("order-by-thread is stopped"));
@@ -447,6 +450,16 @@ public class KeyedResequencer extends AsyncProcessorSupport {
     /** Messages in flight or waiting. */
     public int pendingMessages() {
         return pending.get();
+    }
+
+    /**
+     * Continue a released exchange on the thread that ended the previous turn instead of the gate's
+     * pool: saves a thread hop per message, but only for fully asynchronous pipelines. Off by
+     * default, and must stay off behind a synchronous consumer (JMS), whose thread would otherwise
+     * run the next message before its own transaction commits.
+     */
+    public void setReleaseOnEndingThread(boolean releaseOnEndingThread) {
+        this.releaseOnEndingThread = releaseOnEndingThread;
     }
 
     public int getMaxConcurrency() {

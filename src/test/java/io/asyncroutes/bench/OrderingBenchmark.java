@@ -34,15 +34,18 @@ class OrderingBenchmark {
         System.out.printf("machine: %d cores, %s %s, max heap %d MiB%n", Runtime.getRuntime().availableProcessors(),
                 System.getProperty("java.vm.name"), System.getProperty("java.version"),
                 Runtime.getRuntime().maxMemory() >> 20);
-        for (int k : new int[] {1, 10, 1000}) {
-            throughput(k);
+        for (boolean inline : new boolean[] {false, true}) {
+            for (int k : new int[] {1, 10, 1000}) {
+                throughput(k, inline);
+            }
         }
         memory(1_000_000);
     }
 
-    private void throughput(int k) throws Exception {
+    private void throughput(int k, boolean releaseOnEndingThread) throws Exception {
         try (OrderingHarness h = new OrderingHarness(new InMemorySeqStore(), Duration.ofSeconds(2), 256, 1000, 10_000,
                 OrderingHarness.Mode.CHECK, 2)) {
+            h.gate.setReleaseOnEndingThread(releaseOnEndingThread);
             run(h, k, "warm-up-" + k + "-"); // JIT warm-up, not reported
             List<Double> rates = new ArrayList<>();
             long ioNanos0 = h.ioNanos.sum();
@@ -53,9 +56,9 @@ class OrderingBenchmark {
             double ioMillis = (h.ioNanos.sum() - ioNanos0) / 1e6 / (h.handledCount.sum() - handled0);
             Collections.sort(rates);
             double median = rates.get(rates.size() / 2);
-            System.out.printf("ordering K=%-5d %d msgs, 1 ms async I/O (measured %.3f ms): median %,.0f msg/s (runs %s);"
+            System.out.printf("ordering %s K=%-5d %d msgs, 1 ms async I/O (measured %.3f ms): median %,.0f msg/s (runs %s);"
                             + " per thread %.1f%% of 1/(1 ms), %.1f%% of 1/(measured I/O); order violations %d%n",
-                    k, MESSAGES, ioMillis, median, format(rates), 100 * median / k / 1000.0,
+                    releaseOnEndingThread ? "release-on-ending-thread" : "default (pool hop)      ", k, MESSAGES, ioMillis, median, format(rates), 100 * median / k / 1000.0,
                     100 * median / k * ioMillis / 1000.0, h.orderViolations.get());
             if (h.orderViolations.get() != 0) {
                 throw new AssertionError("order violated");
