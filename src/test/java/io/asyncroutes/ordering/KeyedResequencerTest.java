@@ -37,8 +37,18 @@ class KeyedResequencerTest {
 
     @Test
     void randomisedArrivalsAreHandledInSeqOrderWithDuplicatesAndGaps() throws Exception {
+        randomised(false, 42);
+    }
+
+    @Test
+    void randomisedArrivalsKeepOrderWhenReleasedOnTheEndingThread() throws Exception {
+        randomised(true, 4242);
+    }
+
+    private void randomised(boolean releaseOnEndingThread, long seed) throws Exception {
         harness = new OrderingHarness(new InMemorySeqStore(), Duration.ofMillis(300), 16, 1000, 10_000, true, 2);
-        Random random = new Random(42);
+        harness.gate.setReleaseOnEndingThread(releaseOnEndingThread);
+        Random random = new Random(seed);
         int threads = 60;
         int perThread = 30;
         Map<String, TreeSet<Long>> expected = new ConcurrentHashMap<>();
