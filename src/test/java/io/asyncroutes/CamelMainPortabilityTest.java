@@ -14,7 +14,10 @@ import io.asyncroutes.state.ThreadHistory;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.asyncroutes.config.AppSettings;
 import io.asyncroutes.intake.MessageValidator;
+import io.asyncroutes.ordering.OrderingRoutes;
+import io.asyncroutes.ordering.RedisSeqStore;
 import io.asyncroutes.persistence.PersistRoutes;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.asyncroutes.pipeline.HandleRoutes;
 import io.asyncroutes.support.EmbeddedProfileTest;
 import io.asyncroutes.support.Http;
@@ -81,6 +84,9 @@ class CamelMainPortabilityTest {
         main.bind("dataSource", dataSource);
         main.configure().addRoutesBuilder(new SharedRouteConfigurations(settings));
         main.configure().addRoutesBuilder(new HandleRoutes(validator, ids, settings));
+        main.configure().addRoutesBuilder(new OrderingRoutes(OrderingRoutes.forMessageResults(settings.getOrdering(),
+                new RedisSeqStore(new StringRedisTemplate(redis), "ar-main:", Duration.ofMinutes(1)),
+                new SimpleMeterRegistry())));
         main.configure().addRoutesBuilder(new PersistRoutes(settings));
         main.configure().addRoutesBuilder(new ApiRoutes(validator, settings));
         StringRedisTemplate template = new StringRedisTemplate(redis);
@@ -108,7 +114,7 @@ class CamelMainPortabilityTest {
         main.start();
         CamelContext camel = main.getCamelContext();
 
-        List<String> expected = new ArrayList<>(List.of("handle-message", "persist-handoff", "persist-message",
+        List<String> expected = new ArrayList<>(List.of("handle-message", "order-by-thread", "persist-handoff", "persist-message",
                 "persist-batch", "persist-one", "append-history", "api-post-message", "api-get-message", "api-thread-messages",
                 "fetch-context", "fetch-all", "fetch-one", "fetch-attempt", "api-fetch", "chat-stream", "chat-reply", "api-chat"));
         expected.addAll(yamlRouteIds());

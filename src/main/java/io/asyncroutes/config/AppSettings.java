@@ -20,6 +20,7 @@ public class AppSettings {
     private final Cleanup cleanup = new Cleanup();
     /** Database rows received longer ago than this are deleted by {@code cleanup-expired}. */
     private Duration retention = Duration.ofDays(7);
+    private final Ordering ordering = new Ordering();
 
     public Limits getLimits() { return limits; }
     public Persistence getPersistence() { return persistence; }
@@ -32,6 +33,7 @@ public class AppSettings {
     public Cleanup getCleanup() { return cleanup; }
     public Duration getRetention() { return retention; }
     public void setRetention(Duration v) { this.retention = v; }
+    public Ordering getOrdering() { return ordering; }
 
     /** Input limits of the message contract (SPEC §3). */
     public static class Limits {
@@ -119,6 +121,35 @@ public class AppSettings {
 
         public Duration getWindow() { return window; }
         public void setWindow(Duration v) { this.window = v; }
+    }
+
+    /** Per-thread ordering ({@code order-by-thread}, SPEC §4 "Ordering"). */
+    public static class Ordering {
+        /** How long an early message waits for its missing predecessors before the gap is skipped. */
+        private Duration gapTimeout = Duration.ofSeconds(2);
+        /** Most threads handled at the same time (one message each). */
+        private int maxConcurrency = 256;
+        /** Most messages of one thread waiting for their turn; above it the caller blocks. */
+        private int maxPendingPerThread = 1000;
+        /** Most messages waiting or in flight in the gate, all threads together; above it the caller blocks. */
+        private int maxPending = 10_000;
+        /** JMS only: an early message whose predecessors are not here goes back on the queue for this long. */
+        private Duration deferDelay = Duration.ofMillis(100);
+        /** TTL of the last handled seq per thread in Redis ({@code <prefix>seq:<threadId>}), refreshed on write. */
+        private Duration stateTtl = Duration.ofDays(7);
+
+        public Duration getGapTimeout() { return gapTimeout; }
+        public void setGapTimeout(Duration v) { this.gapTimeout = v; }
+        public int getMaxConcurrency() { return maxConcurrency; }
+        public void setMaxConcurrency(int v) { this.maxConcurrency = v; }
+        public int getMaxPendingPerThread() { return maxPendingPerThread; }
+        public void setMaxPendingPerThread(int v) { this.maxPendingPerThread = v; }
+        public int getMaxPending() { return maxPending; }
+        public void setMaxPending(int v) { this.maxPending = v; }
+        public Duration getDeferDelay() { return deferDelay; }
+        public void setDeferDelay(Duration v) { this.deferDelay = v; }
+        public Duration getStateTtl() { return stateTtl; }
+        public void setStateTtl(Duration v) { this.stateTtl = v; }
     }
 
     /** REST API protection. */

@@ -6,11 +6,19 @@ import io.asyncroutes.chat.LlmClient;
 import io.asyncroutes.state.ThreadHistory;
 import io.asyncroutes.fetch.FetchRoutes;
 import io.asyncroutes.intake.MessageValidator;
+import io.asyncroutes.cleanup.CleanupTask;
+import io.asyncroutes.ordering.KeyedResequencer;
+import io.asyncroutes.ordering.OrderingRoutes;
+import io.asyncroutes.ordering.RedisSeqStore;
+import io.asyncroutes.ordering.SeqStore;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.asyncroutes.persistence.PersistRoutes;
 import io.asyncroutes.pipeline.HandleRoutes;
 import io.asyncroutes.support.SharedRouteConfigurations;
 import org.apache.camel.component.redis.processor.idempotent.SpringRedisStringIdempotentRepository;
 import org.apache.camel.spi.IdempotentRepository;
+import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.boot.context.properties.ConfigurationProperties;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
@@ -52,6 +60,41 @@ public class AsyncRoutesConfiguration {
     public HandleRoutes handleRoutes(MessageValidator validator, IdempotentRepository messageIdRepository,
                                      AppSettings settings) {
         return new HandleRoutes(validator, messageIdRepository, settings);
+    }
+
+    /** Last handled seq per thread: {@code <prefix>seq:<threadId>} with a TTL. */
+    @Bean
+    public SeqStore orderingSeqStore(StringRedisTemplate redis, AppSettings settings) {
+        return new RedisSeqStore(redis, settings.getRedis().getKeyPrefix(), settings.getOrdering().getStateTtl());
+    }
+
+    /** The per-thread ordering gate; {@code evictIdle(Instant)} is for the periodic cleanup. */
+    @Bean
+    public KeyedResequencer keyedResequencer(AppSettings settings, SeqStore orderingSeqStore,
+                                             ObjectProvider<MeterRegistry> meters) {
+        return OrderingRoutes.forMessageResults(settings.getOrdering(), orderingSeqStore,
+                meters.getIfAvailable(SimpleMeterRegistry::new));
+    }
+
+    /** cleanup-expired evicts ordering state left idle (normally already gone when a thread's last turn ends). */
+    @Bean
+    public CleanupTask idleOrderingState(KeyedResequencer keyedResequencer) {
+        return new CleanupTask() {
+            @Override
+            public String name() {
+                return "ordering-state";
+            }
+
+            @Override
+            public long cleanup(java.time.Instant now) {
+                return keyedResequencer.evictIdle(now);
+            }
+        };
+    }
+
+    @Bean
+    public OrderingRoutes orderingRoutes(KeyedResequencer keyedResequencer) {
+        return new OrderingRoutes(keyedResequencer);
     }
 
     @Bean

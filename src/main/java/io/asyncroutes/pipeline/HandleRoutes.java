@@ -3,6 +3,7 @@ package io.asyncroutes.pipeline;
 import io.asyncroutes.config.AppSettings;
 import io.asyncroutes.intake.MessageValidator;
 import io.asyncroutes.intake.ThreadMessage;
+import io.asyncroutes.ordering.KeyedResequencer;
 import io.asyncroutes.persistence.HandoffException;
 import io.asyncroutes.support.Headers;
 import io.asyncroutes.support.Json;
@@ -56,15 +57,26 @@ public class HandleRoutes extends RouteBuilder {
                     // the message redeliverable instead of "seen but never processed"
                     .eager(false)
                     .skipDuplicate(false)
+                    // per-thread order: from here until the exchange completes (hand-off included) one
+                    // message per thread is in flight; a seq at or below the last handled one comes
+                    // back as a duplicate and takes the duplicate branch
+                    .to("direct:order-by-thread")
                     .choice()
                         .when(exchangeProperty(Exchange.DUPLICATE_MESSAGE).isEqualTo(true))
                             .process(exchange -> exchange.getMessage().getBody(MessageResult.class)
                                     .setStatus(MessageResult.DUPLICATE))
                             .log("Duplicate message ${body.id} of thread ${body.threadId}: not processed again")
+                            .setHeader(Headers.JMS_GROUP, simple("${body.threadId}"))
                             .setBody(exchange -> Json.write(exchange.getMessage().getBody()))
                             .to(ExchangePattern.InOnly, "{{app.endpoints.results}}")
+                            // a seq duplicate has a new id: record it as such (an id duplicate has its row)
+                            .filter(exchangeProperty(KeyedResequencer.SEQ_DUPLICATE).isEqualTo(true))
+                                .process(exchange -> exchange.setProperty(Headers.HANDOFF, new CompletableFuture<Void>()))
+                                .wireTap("direct:persist-handoff")
+                                .process(this::awaitHandoff)
+                            .end().endChoice()
                         .otherwise()
-                            // seam: order-by-thread, fetch-all and the LLM reply plug in here
+                            // handling proper: context from the fetch URLs, then the LLM reply if asked for
                             .filter(simple("${body.fetch.isEmpty()} == false"))
                                 .to("direct:fetch-context")
                             .end()

@@ -9,6 +9,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import org.junit.jupiter.api.Test;
 import org.apache.camel.CamelContext;
 import org.apache.camel.ProducerTemplate;
 import org.apache.camel.impl.DefaultCamelContext;
@@ -17,7 +18,7 @@ import org.apache.camel.impl.DefaultCamelContext;
  * Fan-out benchmark (SPEC §5): wall time of one {@code fetch-all} over N URLs, each answered by a
  * local upstream after a fixed delay, through the real route (camel-http, pooled connections,
  * parallel split, ordered gather). Not a test: run on purpose with
- * {@code mvn -q -Pbench test-compile exec:java}. Prints a Markdown table.
+ * {@code mvn -B test -Pbench -Dtest=FanOutBenchmark}. Prints a Markdown table.
  *
  * <p>{@code app.fetch.max-concurrency} is set to 1000 here so that a 1000-URL fan-out can be in
  * flight at once (the production default is 256).
@@ -26,6 +27,11 @@ public final class FanOutBenchmark {
 
     private static final int[] SIZES = {10, 100, 1000};
     private static final int[] DELAYS = {0, 50, 200};
+
+    @Test
+    void fanOut() throws Exception {
+        main(new String[0]);
+    }
 
     public static void main(String[] args) throws Exception {
         int runs = Integer.getInteger("bench.runs", 15);

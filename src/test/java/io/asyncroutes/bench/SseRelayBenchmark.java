@@ -14,6 +14,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.util.ArrayList;
 import java.util.List;
+import org.junit.jupiter.api.Test;
 import org.springframework.boot.builder.SpringApplicationBuilder;
 import org.springframework.context.ConfigurableApplicationContext;
 
@@ -23,9 +24,14 @@ import org.springframework.context.ConfigurableApplicationContext;
  * Tomcat, platform-http, the chat-stream route, langchain4j's streaming client); the upstream is
  * {@link LocalOpenAiServer} in the same JVM, so both timestamps come from one clock.
  *
- * <p>Run on purpose: {@code mvn -q -Pbench test-compile exec:java -Dbench.main=io.asyncroutes.bench.SseRelayBenchmark}.
+ * <p>Run on purpose: {@code mvn -B test -Pbench -Dtest=SseRelayBenchmark}.
  */
 public final class SseRelayBenchmark {
+
+    @Test
+    void sseRelay() throws Exception {
+        main(new String[0]);
+    }
 
     public static void main(String[] args) throws Exception {
         int streams = Integer.getInteger("bench.streams", 40);

@@ -1,0 +1,45 @@
+package io.asyncroutes.ordering;
+
+import io.asyncroutes.config.AppSettings;
+import io.asyncroutes.pipeline.MessageResult;
+import io.micrometer.core.instrument.MeterRegistry;
+import org.apache.camel.Exchange;
+import org.apache.camel.builder.RouteBuilder;
+
+/**
+ * {@code order-by-thread}: the per-thread ordering gate of {@code handle-message} (SPEC §4
+ * "Ordering"), a {@link KeyedResequencer} keyed by the {@link MessageResult}'s thread id and seq.
+ * An exchange leaves this route holding its thread's turn and keeps it until it completes, so the
+ * rest of {@code handle-message} (handling, persistence hand-off, result) runs one message per thread
+ * at a time. A seq duplicate leaves with {@link Exchange#DUPLICATE_MESSAGE} set.
+ */
+public class OrderingRoutes extends RouteBuilder {
+
+    public static final String ROUTE_ID = "order-by-thread";
+
+    private final KeyedResequencer resequencer;
+
+    public OrderingRoutes(KeyedResequencer resequencer) {
+        this.resequencer = resequencer;
+    }
+
+    /** The gate for {@code handle-message}: key and seq from the {@link MessageResult} body. */
+    public static KeyedResequencer forMessageResults(AppSettings.Ordering settings, SeqStore store, MeterRegistry meters) {
+        return new KeyedResequencer(
+                exchange -> exchange.getMessage().getBody(MessageResult.class).getThreadId(),
+                exchange -> exchange.getMessage().getBody(MessageResult.class).getSeq(),
+                // a JMS consumer is synchronous and transacted, and message groups put a thread's
+                // predecessors behind it on the same consumer: roll early messages back, don't wait
+                exchange -> exchange.isTransacted() || exchange.getMessage().getHeader("JMSMessageID") != null,
+                store, settings.getGapTimeout(), settings.getMaxConcurrency(), settings.getMaxPendingPerThread(),
+                settings.getMaxPending(), meters);
+    }
+
+    @Override
+    public void configure() {
+        from("direct:order-by-thread").routeId(ROUTE_ID)
+                // errors (Redis down, deferral) surface to the caller, whose route configuration decides
+                .errorHandler(noErrorHandler())
+                .process(resequencer);
+    }
+}
