@@ -116,20 +116,16 @@ public class SharedRouteConfigurations extends RouteConfigurationBuilder {
                             && System.currentTimeMillis() < exchange.getProperty(DEADLINE, Long.MAX_VALUE, Long.class))
                     .asyncDelayedRedelivery()
                     .redeliveryDelay(r.getInitialDelay().toMillis())
-                    .useExponentialBackOff()
-                    .backOffMultiplier(r.getMultiplier())
-                    .maximumRedeliveryDelay(r.getMaxDelay().toMillis())
-                    .useCollisionAvoidance()
-                    .collisionAvoidanceFactor(r.getJitter())
                     .retryAttemptedLogLevel(LoggingLevel.DEBUG)
                     .logExhausted(false)
                     .onExceptionOccurred(exchange -> {
                         exchange.setProperty(FAILED_AT, System.currentTimeMillis());
+                        int retry = exchange.getMessage().getHeader(Exchange.REDELIVERY_COUNTER, 1, Integer.class);
                         // a Retry-After from the server replaces the computed delay, capped
-                        if (caught(exchange) instanceof UpstreamStatusException u && u.retryAfterMillis() != null) {
-                            exchange.getMessage().setHeader(Exchange.REDELIVERY_DELAY,
-                                    Math.min(u.retryAfterMillis(), r.getMaxDelay().toMillis()));
-                        }
+                        long delay = caught(exchange) instanceof UpstreamStatusException u && u.retryAfterMillis() != null
+                                ? Math.min(u.retryAfterMillis(), r.getMaxDelay().toMillis())
+                                : backoff(r, retry);
+                        exchange.getMessage().setHeader(Exchange.REDELIVERY_DELAY, delay);
                     })
                     .onRedelivery(exchange -> RETRY_LOG.warn("Retry {}/{} {}: {}",
                             exchange.getMessage().getHeader(Exchange.REDELIVERY_COUNTER, Integer.class), maxRetries,
@@ -140,6 +136,18 @@ public class SharedRouteConfigurations extends RouteConfigurationBuilder {
                     .onExceptionOccurred(exchange -> exchange.setProperty(FAILED_AT, System.currentTimeMillis()))
                     .logExhausted(false)
                 .end();
+    }
+
+    /**
+     * The delay before retry {@code n} (1-based): initial × multiplier^(n-1), capped at the maximum,
+     * then varied by up to ±jitter. Computed here rather than by Camel's exponential back-off,
+     * which multiplies the previous, already jittered delay, so its jitter compounds.
+     */
+    static long backoff(AppSettings.Retry r, int n) {
+        double nominal = Math.min(r.getInitialDelay().toMillis() * Math.pow(r.getMultiplier(), n - 1),
+                r.getMaxDelay().toMillis());
+        double factor = 1 + r.getJitter() * (2 * java.util.concurrent.ThreadLocalRandom.current().nextDouble() - 1);
+        return Math.round(Math.min(nominal * factor, r.getMaxDelay().toMillis()));
     }
 
     /** Connection errors, timeouts, 5xx, 408 and 429; a refused target or a bad body never. */

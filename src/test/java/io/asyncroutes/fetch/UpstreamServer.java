@@ -1,28 +1,24 @@
 package io.asyncroutes.fetch;
 
-import com.sun.net.httpserver.HttpExchange;
-import com.sun.net.httpserver.HttpServer;
-import java.io.IOException;
-import java.io.OutputStream;
-import java.net.InetAddress;
-import java.net.InetSocketAddress;
-import java.net.URI;
-import java.nio.charset.StandardCharsets;
-import java.util.HashMap;
+import io.vertx.core.Vertx;
+import io.vertx.core.VertxOptions;
+import io.vertx.core.http.HttpServer;
+import io.vertx.core.http.HttpServerOptions;
+import io.vertx.core.http.HttpServerRequest;
+import io.vertx.core.http.HttpServerResponse;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.concurrent.Executors;
-import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
- * A local upstream for the fetch tests and the fan-out benchmark (JDK HTTP server, loopback only).
- * Delays are served without holding a thread: the response is completed later by a scheduler,
- * so a thousand slow requests can be in flight at once. It counts requests in flight and records
- * each request's arrival per key.
+ * A local upstream for the fetch tests and the fan-out benchmark: a Vert.x HTTP server on
+ * loopback (Vert.x comes with the test classpath's camel-platform-http-main). Delays are served by
+ * event-loop timers, so a thousand slow requests can be in flight at once without a thread each,
+ * and a request costs the server tens of microseconds, so the benchmark measures the route, not
+ * the upstream. It counts requests in flight and records each request's arrival per id.
  *
  * <p>{@code GET /json?id=X&delay=MS&status=CODE&bytes=N&retryAfter=S&fail=K&failStatus=CODE&text=1}:
  * answers {@code {"id": X}} (padded to N bytes) with the status after the delay; the first K requests
@@ -30,31 +26,22 @@ import java.util.concurrent.atomic.AtomicInteger;
  */
 public final class UpstreamServer implements AutoCloseable {
 
-    static {
-        // the JDK server keeps at most 200 idle keep-alive connections by default and closes the
-        // rest, which a 1000-wide fan-out would see as dropped connections
-        System.setProperty("sun.net.httpserver.maxIdleConnections", "4096");
-        // without TCP_NODELAY each response waits ~40 ms for a delayed ACK (headers and body are
-        // separate writes): that would be measured as fan-out overhead
-        System.setProperty("sun.net.httpserver.nodelay", "true");
-    }
-
+    private final Vertx vertx = Vertx.vertx(new VertxOptions().setEventLoopPoolSize(2));
     private final HttpServer server;
-    private final ScheduledExecutorService timer = Executors.newScheduledThreadPool(2);
     private final AtomicInteger inFlight = new AtomicInteger();
     private final AtomicInteger maxInFlight = new AtomicInteger();
     private final AtomicInteger requests = new AtomicInteger();
     private final Map<String, List<Long>> arrivals = new ConcurrentHashMap<>();
 
-    public UpstreamServer() throws IOException {
-        server = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 4096);
-        server.setExecutor(Executors.newFixedThreadPool(4));
-        server.createContext("/", this::handle);
-        server.start();
+    public UpstreamServer() throws Exception {
+        server = vertx.createHttpServer(new HttpServerOptions()
+                        .setHost("127.0.0.1").setPort(0).setTcpNoDelay(true).setAcceptBacklog(4096))
+                .requestHandler(this::handle);
+        server.listen().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
     }
 
     public int port() {
-        return server.getAddress().getPort();
+        return server.actualPort();
     }
 
     /** http://localhost:PORT/json?... : "localhost" is the name the tests allow-list. */
@@ -80,47 +67,46 @@ public final class UpstreamServer implements AutoCloseable {
         arrivals.clear();
     }
 
-    private void handle(HttpExchange exchange) {
+    private void handle(HttpServerRequest request) {
         requests.incrementAndGet();
         int now = inFlight.incrementAndGet();
         maxInFlight.accumulateAndGet(now, Math::max);
-        Map<String, String> q = query(exchange.getRequestURI());
-        String id = q.getOrDefault("id", "x");
+        String id = param(request, "id", "x");
         List<Long> seen = arrivals.computeIfAbsent(id, k -> new CopyOnWriteArrayList<>());
         seen.add(System.nanoTime());
-        int status = Integer.parseInt(q.getOrDefault("status", "200"));
+        int status = Integer.parseInt(param(request, "status", "200"));
         String retryAfter = null;
-        if (seen.size() <= Integer.parseInt(q.getOrDefault("fail", "0"))) {
-            status = Integer.parseInt(q.getOrDefault("failStatus", "503"));
-            retryAfter = q.get("retryAfter");
+        if (seen.size() <= Integer.parseInt(param(request, "fail", "0"))) {
+            status = Integer.parseInt(param(request, "failStatus", "503"));
+            retryAfter = request.getParam("retryAfter");
         }
-        String body = q.containsKey("text") ? "plain text, not JSON" : json(id, Integer.parseInt(q.getOrDefault("bytes", "0")));
-        long delay = Long.parseLong(q.getOrDefault("delay", "0"));
+        String body = request.getParam("text") != null ? "plain text, not JSON"
+                : json(id, Integer.parseInt(param(request, "bytes", "0")));
+        long delay = Long.parseLong(param(request, "delay", "0"));
         int finalStatus = status;
         String finalRetryAfter = retryAfter;
         if (delay <= 0) {
-            respond(exchange, finalStatus, finalRetryAfter, body);
+            respond(request, finalStatus, finalRetryAfter, body);
         } else {
-            timer.schedule(() -> respond(exchange, finalStatus, finalRetryAfter, body), delay, TimeUnit.MILLISECONDS);
+            vertx.setTimer(delay, t -> respond(request, finalStatus, finalRetryAfter, body));
         }
     }
 
-    private void respond(HttpExchange exchange, int status, String retryAfter, String body) {
-        try (exchange) {
-            byte[] bytes = body.getBytes(StandardCharsets.UTF_8);
-            exchange.getResponseHeaders().set("Content-Type", body.startsWith("{") ? "application/json" : "text/plain");
-            if (retryAfter != null) {
-                exchange.getResponseHeaders().set("Retry-After", retryAfter);
-            }
-            exchange.sendResponseHeaders(status, bytes.length);
-            try (OutputStream out = exchange.getResponseBody()) {
-                out.write(bytes);
-            }
-        } catch (IOException e) {
-            // the client went away (deadline, timeout): nothing to do
-        } finally {
-            inFlight.decrementAndGet();
+    private void respond(HttpServerRequest request, int status, String retryAfter, String body) {
+        inFlight.decrementAndGet();
+        HttpServerResponse response = request.response().setStatusCode(status)
+                .putHeader("Content-Type", body.startsWith("{") ? "application/json" : "text/plain");
+        if (retryAfter != null) {
+            response.putHeader("Retry-After", retryAfter);
         }
+        if (!response.closed()) {
+            response.end(body);
+        }
+    }
+
+    private static String param(HttpServerRequest request, String name, String fallback) {
+        String value = request.getParam(name);
+        return value == null ? fallback : value;
     }
 
     private static String json(String id, int bytes) {
@@ -131,24 +117,12 @@ public final class UpstreamServer implements AutoCloseable {
         return base + "}";
     }
 
-    private static Map<String, String> query(URI uri) {
-        Map<String, String> map = new HashMap<>();
-        String raw = uri.getRawQuery();
-        if (raw != null) {
-            for (String pair : raw.split("&")) {
-                int eq = pair.indexOf('=');
-                if (eq > 0) {
-                    map.put(pair.substring(0, eq), pair.substring(eq + 1));
-                }
-            }
-        }
-        return map;
-    }
-
     @Override
     public void close() {
-        server.stop(0);
-        timer.shutdownNow();
-        ((java.util.concurrent.ExecutorService) server.getExecutor()).shutdownNow();
+        try {
+            vertx.close().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+        } catch (Exception e) {
+            // shutting down anyway
+        }
     }
 }
