@@ -46,9 +46,19 @@ public final class FanOutBenchmark {
             camel.start();
             ProducerTemplate template = camel.createProducerTemplate();
 
+            // JIT warm-up over every code path before anything is measured
+            for (int delay : new int[] {0, 50}) {
+                List<String> warm = new ArrayList<>();
+                for (int i = 0; i < 1000; i++) {
+                    warm.add(upstream.url("id=u" + i + "&delay=" + delay));
+                }
+                for (int i = 0; i < 30; i++) {
+                    run(template, warm);
+                }
+            }
             System.out.printf("machine: %d cores, %s %s, %s%n", Runtime.getRuntime().availableProcessors(),
                     System.getProperty("java.vm.name"), System.getProperty("java.version"), System.getProperty("os.name"));
-            System.out.printf("runs per cell: %d (after %d warm-up runs)%n%n", runs, 5);
+            System.out.printf("runs per cell: %d (after a JIT warm-up of 60 fan-outs of 1000 and %d warm-up runs per cell)%n%n", runs, 5);
             System.out.println("| URLs | delay | median ms | min ms | max ms | max in flight | target |");
             System.out.println("|---:|---:|---:|---:|---:|---:|---|");
             for (int delay : DELAYS) {
@@ -64,6 +74,9 @@ public final class FanOutBenchmark {
                     double[] wall = new double[runs];
                     for (int i = 0; i < runs; i++) {
                         wall[i] = run(template, urls);
+                    }
+                    if (Boolean.getBoolean("bench.verbose")) {
+                        System.out.println(size + "x" + delay + " " + Arrays.toString(wall));
                     }
                     Arrays.sort(wall);
                     System.out.printf("| %d | %d ms | %.1f | %.1f | %.1f | %d | %s |%n", size, delay, wall[runs / 2], wall[0],
