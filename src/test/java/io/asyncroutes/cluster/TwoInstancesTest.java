@@ -6,6 +6,7 @@ import static org.awaitility.Awaitility.await;
 import io.asyncroutes.AsyncRoutesApplication;
 import io.asyncroutes.cleanup.CleanupTask;
 import io.asyncroutes.support.Json;
+import io.asyncroutes.support.ServicesProfileTest;
 import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.PreparedStatement;
@@ -27,13 +28,8 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
 import org.junit.jupiter.api.TestMethodOrder;
 import org.quartz.Scheduler;
-import org.springframework.amqp.rabbit.connection.CachingConnectionFactory;
-import org.springframework.amqp.rabbit.core.RabbitAdmin;
 import org.springframework.boot.builder.SpringApplicationBuilder;
 import org.springframework.context.ConfigurableApplicationContext;
-import org.springframework.data.redis.connection.lettuce.LettuceConnectionFactory;
-import org.springframework.data.redis.core.Cursor;
-import org.springframework.data.redis.core.ScanOptions;
 import org.springframework.data.redis.core.StringRedisTemplate;
 import org.springframework.jdbc.core.JdbcTemplate;
 
@@ -196,32 +192,12 @@ class TwoInstancesTest {
     }
 
     private static void reset() throws SQLException {
+        ServicesProfileTest.wipe(SCHEMA, KEY_PREFIX, PREFIX);
         try (Connection c = DriverManager.getConnection(PG, "postgres", ""); Statement s = c.createStatement()) {
-            s.execute("DROP SCHEMA IF EXISTS " + SCHEMA + " CASCADE");
             s.execute("DROP SCHEMA IF EXISTS ar_two_test CASCADE");
             s.execute("CREATE SCHEMA ar_two_test");
             // deliberately no unique constraint: a tick run twice must show up as two rows
             s.execute("CREATE TABLE " + TICKS + " (fire_time BIGINT NOT NULL, instance VARCHAR(8) NOT NULL)");
-        }
-        LettuceConnectionFactory redis = new LettuceConnectionFactory("127.0.0.1", 6379);
-        redis.afterPropertiesSet();
-        try {
-            StringRedisTemplate template = new StringRedisTemplate(redis);
-            try (Cursor<String> keys = template.scan(ScanOptions.scanOptions().match(KEY_PREFIX + "*").count(500).build())) {
-                keys.forEachRemaining(template::delete);
-            }
-        } finally {
-            redis.destroy();
-        }
-        CachingConnectionFactory rabbit = new CachingConnectionFactory("127.0.0.1", 5672);
-        try {
-            RabbitAdmin admin = new RabbitAdmin(rabbit);
-            for (String queue : new String[] {"in", "persist", "results", "dead-letter"}) {
-                admin.deleteQueue(PREFIX + "." + queue);
-            }
-            admin.deleteExchange(PREFIX);
-        } finally {
-            rabbit.destroy();
         }
     }
 }

@@ -10,6 +10,8 @@ import org.springframework.amqp.rabbit.connection.CachingConnectionFactory;
 import org.springframework.amqp.rabbit.core.RabbitAdmin;
 import org.springframework.boot.test.context.SpringBootTest;
 import org.springframework.data.redis.connection.lettuce.LettuceConnectionFactory;
+import org.springframework.data.redis.core.Cursor;
+import org.springframework.data.redis.core.ScanOptions;
 import org.springframework.data.redis.core.StringRedisTemplate;
 import org.springframework.test.context.ActiveProfiles;
 import org.springframework.test.context.DynamicPropertyRegistry;
@@ -49,9 +51,17 @@ public abstract class ServicesProfileTest {
     }
 
     private static void resetServices() {
+        wipe(SCHEMA, KEY_PREFIX, PREFIX);
+    }
+
+    /**
+     * Gives a test a clean slate on the machine's real services: drops its PostgreSQL schema,
+     * deletes its Redis keys (SCAN, not KEYS) and its RabbitMQ exchange and queues.
+     */
+    public static void wipe(String schema, String keyPrefix, String rabbitPrefix) {
         try (Connection c = DriverManager.getConnection("jdbc:postgresql://127.0.0.1:5432/test", "postgres", "");
              Statement s = c.createStatement()) {
-            s.execute("DROP SCHEMA IF EXISTS " + SCHEMA + " CASCADE");
+            s.execute("DROP SCHEMA IF EXISTS " + schema + " CASCADE");
         } catch (SQLException e) {
             throw new IllegalStateException("PostgreSQL on 127.0.0.1:5432 is needed for the services-profile tests", e);
         }
@@ -59,9 +69,8 @@ public abstract class ServicesProfileTest {
         redis.afterPropertiesSet();
         try {
             StringRedisTemplate template = new StringRedisTemplate(redis);
-            var keys = template.keys(KEY_PREFIX + "*");
-            if (keys != null && !keys.isEmpty()) {
-                template.delete(keys);
+            try (Cursor<String> keys = template.scan(ScanOptions.scanOptions().match(keyPrefix + "*").count(500).build())) {
+                keys.forEachRemaining(template::delete);
             }
         } finally {
             redis.destroy();
@@ -70,9 +79,9 @@ public abstract class ServicesProfileTest {
         try {
             RabbitAdmin admin = new RabbitAdmin(rabbit);
             for (String queue : new String[] {"in", "persist", "results", "dead-letter"}) {
-                admin.deleteQueue(PREFIX + "." + queue);
+                admin.deleteQueue(rabbitPrefix + "." + queue);
             }
-            admin.deleteExchange(PREFIX);
+            admin.deleteExchange(rabbitPrefix);
         } finally {
             rabbit.destroy();
         }
