@@ -74,6 +74,8 @@ public class FetchRoutes extends RouteBuilder {
                 })
                 .split(body(), new FetchGather())
                     .parallelProcessing()
+                    // aggregate as items finish: FetchGather places each by its index anyway
+                    .streaming()
                     .executorService(pool)
                     .timeout(deadline)
                     .to("direct:fetch-one")
