@@ -121,6 +121,7 @@ public class ApiRoutes extends RouteBuilder {
                     out.removeHeaders("*");
                     out.setHeader(Headers.RECEIVED_AT, System.currentTimeMillis());
                     out.setHeader(Headers.JMS_GROUP, message.threadId());
+                    out.setHeader(Headers.RABBIT_ROUTING_KEY, message.threadId());
                     out.setBody(Json.write(message));
                     exchange.setProperty("arMessageId", message.id());
                 })

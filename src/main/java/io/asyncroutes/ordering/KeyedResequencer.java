@@ -202,7 +202,7 @@ public class KeyedResequencer extends AsyncProcessorSupport {
                             deferred.increment();
                             LOG.debug("Thread {}: seq {} is early (last handled {}), deferred", key, seq, state.lastSeq);
                             return refuse(state, waiter, new OrderingDeferredException("thread " + key + ": seq " + seq
-                                    + " is early (last handled " + state.lastSeq + ")", first));
+                                    + " is early (last handled " + state.lastSeq + ")", first, key));
                         }
                         waiter.receivedNanos = System.nanoTime() - gapTimeoutNanos; // waited long enough already
                     }

@@ -28,9 +28,11 @@ public class OrderingRoutes extends RouteBuilder {
         return new KeyedResequencer(
                 exchange -> exchange.getMessage().getBody(MessageResult.class).getThreadId(),
                 exchange -> exchange.getMessage().getBody(MessageResult.class).getSeq(),
-                // a JMS consumer is synchronous and transacted, and message groups put a thread's
-                // predecessors behind it on the same consumer: roll early messages back, don't wait
-                exchange -> exchange.isTransacted() || exchange.getMessage().getHeader("JMSMessageID") != null,
+                // a queue consumer (JMS with message groups, RabbitMQ partition queues) is synchronous
+                // and has a thread's predecessors behind it on the same consumer: put early messages
+                // back, don't wait
+                exchange -> exchange.isTransacted() || exchange.getMessage().getHeader("JMSMessageID") != null
+                        || "intake-queue".equals(exchange.getFromRouteId()),
                 store, settings.getGapTimeout(), settings.getMaxConcurrency(), settings.getMaxPendingPerThread(),
                 settings.getMaxPending(), meters);
     }

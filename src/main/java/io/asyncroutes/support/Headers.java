@@ -16,6 +16,11 @@ public final class Headers {
     public static final String DEAD_LETTER_ROUTE = "arDeadLetterRoute";
     /** JMS message group: the broker keeps one thread on one consumer at a time. */
     public static final String JMS_GROUP = "JMSXGroupID";
+    /**
+     * RabbitMQ routing key of the inbound message (the thread id): the consistent-hash exchange
+     * puts one thread on one partition queue. JMS does not send Camel* headers, so it is inert there.
+     */
+    public static final String RABBIT_ROUTING_KEY = "CamelSpringRabbitmqRoutingOverrideKey";
     /** Property holding the future that the persistence wireTap completes once its hand-off is durable. */
     public static final String HANDOFF = "arPersistHandoff";
 

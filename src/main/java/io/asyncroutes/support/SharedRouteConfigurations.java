@@ -75,6 +75,8 @@ public class SharedRouteConfigurations extends RouteConfigurationBuilder {
                         OrderingDeferredException deferred =
                                 exchange.getProperty(Exchange.EXCEPTION_CAUGHT, OrderingDeferredException.class);
                         exchange.getMessage().setHeader(OrderingDeferredException.SINCE_HEADER, deferred.since());
+                        // back onto the same partition queue on RabbitMQ (behind its predecessor)
+                        exchange.getMessage().setHeader(Headers.RABBIT_ROUTING_KEY, deferred.threadId());
                         exchange.getMessage().setHeader(OrderingDeferredException.ARTEMIS_SCHEDULED_DELIVERY,
                                 System.currentTimeMillis() + settings.getOrdering().getDeferDelay().toMillis());
                     })

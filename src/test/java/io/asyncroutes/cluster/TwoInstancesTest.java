@@ -5,6 +5,7 @@ import static org.awaitility.Awaitility.await;
 
 import io.asyncroutes.AsyncRoutesApplication;
 import io.asyncroutes.cleanup.CleanupTask;
+import io.asyncroutes.support.Http;
 import io.asyncroutes.support.Json;
 import io.asyncroutes.support.ServicesProfileTest;
 import java.sql.Connection;
@@ -15,6 +16,7 @@ import java.sql.Statement;
 import java.sql.Timestamp;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.List;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
 import org.apache.camel.CamelContext;
@@ -113,6 +115,49 @@ class TwoInstancesTest {
 
     @Test
     @Order(3)
+    void bothInstancesKeepPerThreadOrderThroughThePartitionQueues() throws Exception {
+        String run = Long.toHexString(System.nanoTime());
+        int threads = 12;
+        int perThread = 15;
+        java.util.Random random = new java.util.Random(42);
+        List<String[]> posts = new java.util.ArrayList<>();
+        for (int t = 0; t < threads; t++) {
+            List<Integer> seqs = new java.util.ArrayList<>(java.util.stream.IntStream.rangeClosed(1, perThread).boxed().toList());
+            java.util.Collections.shuffle(seqs, random); // each thread's messages arrive out of order
+            for (int seq : seqs) {
+                String thread = "rabbit-" + run + "-" + t;
+                posts.add(new String[] {thread, "{\"id\":\"" + thread + "-" + seq + "\",\"threadId\":\"" + thread
+                        + "\",\"seq\":" + seq + ",\"content\":\"m\"}"});
+            }
+        }
+        java.util.Collections.shuffle(posts, random);
+        for (String[] post : posts) {
+            // spread over both instances' REST APIs
+            ConfigurableApplicationContext target = random.nextBoolean() ? a : b;
+            String url = "http://127.0.0.1:" + target.getEnvironment().getProperty("local.server.port") + "/api/messages";
+            assertThat(Http.send("POST", url, "application/json", post[1], java.util.Map.of("X-API-Key", "two-instances"))
+                    .statusCode()).isEqualTo(202);
+        }
+
+        JdbcTemplate jdbc = a.getBean(JdbcTemplate.class);
+        await().atMost(Duration.ofSeconds(60)).until(() -> jdbc.queryForObject(
+                "SELECT COUNT(*) FROM ar_message WHERE thread_id LIKE ?", Integer.class, "rabbit-" + run + "-%") == threads * perThread);
+        for (int t = 0; t < threads; t++) {
+            List<java.util.Map<String, Object>> rows = jdbc.queryForList(
+                    "SELECT seq, status, result FROM ar_message WHERE thread_id = ? ORDER BY seq", "rabbit-" + run + "-" + t);
+            assertThat(rows).extracting(r -> r.get("status")).containsOnly("processed");
+            // one at a time and in seq order: each message was handled after its predecessor
+            Instant previous = Instant.MIN;
+            for (var row : rows) {
+                Instant handled = Instant.parse(Json.MAPPER.readTree((String) row.get("result")).path("processedAt").asText());
+                assertThat(handled).as("thread %d seq %s", t, row.get("seq")).isAfter(previous);
+                previous = handled;
+            }
+        }
+    }
+
+    @Test
+    @Order(4)
     void eachTickRunsOnExactlyOneInstanceAndTheOtherTakesOverWhenOneStops() throws Exception {
         JdbcTemplate jdbc = b.getBean(JdbcTemplate.class);
         jdbc.update("INSERT INTO ar_message (id, thread_id, status, received_at, result) VALUES (?, 'old', 'processed', ?, '{}')",
@@ -158,6 +203,8 @@ class TwoInstancesTest {
                         "--app.rabbitmq.exchange=" + PREFIX,
                         "--app.rabbitmq.prefix=" + PREFIX,
                         "--app.cleanup.clustered=true",
+                        // the ordering test posts its shuffled messages over a few seconds: no gap may time out meanwhile
+                        "--app.ordering.gap-timeout=30s",
                         "--app.cleanup.cron=0/1 * * * * ?",
                         "--app.cleanup.cluster-checkin-interval=1s");
     }

@@ -78,10 +78,11 @@ public abstract class ServicesProfileTest {
         CachingConnectionFactory rabbit = new CachingConnectionFactory("127.0.0.1", 5672);
         try {
             RabbitAdmin admin = new RabbitAdmin(rabbit);
-            for (String queue : new String[] {"in", "persist", "results", "dead-letter"}) {
+            for (String queue : new String[] {"in", "in.0", "in.1", "in.2", "in.3", "persist", "results", "dead-letter"}) {
                 admin.deleteQueue(rabbitPrefix + "." + queue);
             }
             admin.deleteExchange(rabbitPrefix);
+            admin.deleteExchange(rabbitPrefix + ".in");
         } finally {
             rabbit.destroy();
         }
