@@ -16,12 +16,16 @@ import org.springframework.context.annotation.Configuration;
 import org.springframework.core.env.Environment;
 
 /**
- * RabbitMQ inbound topology of the {@code services} profile (SPEC §4 Ordering): a consistent-hash
- * exchange {@code <app.rabbitmq.exchange>.in} spreads thread ids over the
- * {@code app.rabbitmq.inbound-queues}, each a single-active-consumer queue. A thread id always
- * lands on the same queue, and that queue has one active consumer across all instances, so several
- * instances keep per-thread order the way Artemis message groups do. Spring AMQP's admin declares
- * it all when the connection opens, before Camel's consumers subscribe.
+ * RabbitMQ topology of the {@code services} profile (SPEC §4 Ordering): consistent-hash exchanges
+ * that spread thread ids over single-active-consumer queues. A thread id always lands on the same
+ * queue, and that queue has one active consumer across all instances, so several instances keep
+ * per-thread order the way Artemis message groups do:
+ * <ul>
+ *   <li>{@code <app.rabbitmq.exchange>.in} over {@code app.rabbitmq.inbound-queues}: handling order;</li>
+ *   <li>{@code <app.rabbitmq.exchange>.persist} over {@code app.rabbitmq.persist-queues}: the saves
+ *   of one thread land in order (its consumer acknowledges a save only once its batch committed).</li>
+ * </ul>
+ * Spring AMQP's admin declares it all when the connection opens, before Camel's consumers subscribe.
  */
 @Configuration(proxyBeanMethods = false)
 @ConditionalOnProperty(name = "app.rabbitmq.inbound-queues")
@@ -32,12 +36,20 @@ public class RabbitPartitionsConfiguration {
 
     @Bean
     public Declarables inboundPartitions(Environment env) {
-        CustomExchange ring = new CustomExchange(env.getRequiredProperty("app.rabbitmq.exchange") + ".in",
-                "x-consistent-hash", true, false);
+        return ring(env.getRequiredProperty("app.rabbitmq.exchange") + ".in", env.getRequiredProperty("app.rabbitmq.inbound-queues"));
+    }
+
+    @Bean
+    @ConditionalOnProperty(name = "app.rabbitmq.persist-queues")
+    public Declarables persistPartitions(Environment env) {
+        return ring(env.getRequiredProperty("app.rabbitmq.exchange") + ".persist", env.getRequiredProperty("app.rabbitmq.persist-queues"));
+    }
+
+    private static Declarables ring(String exchange, String queues) {
+        CustomExchange ring = new CustomExchange(exchange, "x-consistent-hash", true, false);
         List<Declarable> declarables = new ArrayList<>();
         declarables.add(ring);
-        for (String name : Arrays.stream(env.getRequiredProperty("app.rabbitmq.inbound-queues").split(","))
-                .map(String::trim).filter(n -> !n.isEmpty()).toList()) {
+        for (String name : Arrays.stream(queues.split(",")).map(String::trim).filter(n -> !n.isEmpty()).toList()) {
             Queue queue = QueueBuilder.durable(name).singleActiveConsumer().build();
             Binding binding = BindingBuilder.bind(queue).to(ring).with(WEIGHT).noargs();
             declarables.add(queue);

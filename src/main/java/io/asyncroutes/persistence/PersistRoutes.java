@@ -33,6 +33,8 @@ public class PersistRoutes extends RouteBuilder {
     public void configure() {
         from("direct:persist-handoff").routeId("persist-handoff")
                 .errorHandler(noErrorHandler())
+                // RabbitMQ: the thread id picks the persist partition (JMS uses JMSXGroupID instead)
+                .setHeader(Headers.RABBIT_ROUTING_KEY, header(Headers.JMS_GROUP))
                 .doTry()
                     .to(ExchangePattern.InOnly, "{{app.endpoints.persist-publish}}")
                     .process(exchange -> handoff(exchange).complete(null))

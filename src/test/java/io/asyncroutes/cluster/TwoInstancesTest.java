@@ -146,6 +146,9 @@ class TwoInstancesTest {
             List<java.util.Map<String, Object>> rows = jdbc.queryForList(
                     "SELECT seq, status, result FROM ar_message WHERE thread_id = ? ORDER BY seq", "rabbit-" + run + "-" + t);
             assertThat(rows).extracting(r -> r.get("status")).containsOnly("processed");
+            // the saves landed in seq order too (persist partitions, one consumer each)
+            assertThat(jdbc.queryForList("SELECT seq FROM ar_message WHERE thread_id = ? ORDER BY stored_order",
+                    Long.class, "rabbit-" + run + "-" + t)).isSorted();
             // one at a time and in seq order: each message was handled after its predecessor
             Instant previous = Instant.MIN;
             for (var row : rows) {

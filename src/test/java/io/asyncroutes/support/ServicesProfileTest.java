@@ -5,6 +5,8 @@ import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.SQLException;
 import java.sql.Statement;
+import java.util.ArrayList;
+import java.util.List;
 import org.apache.camel.test.spring.junit5.CamelSpringBootTest;
 import org.springframework.amqp.rabbit.connection.CachingConnectionFactory;
 import org.springframework.amqp.rabbit.core.RabbitAdmin;
@@ -78,11 +80,15 @@ public abstract class ServicesProfileTest {
         CachingConnectionFactory rabbit = new CachingConnectionFactory("127.0.0.1", 5672);
         try {
             RabbitAdmin admin = new RabbitAdmin(rabbit);
-            for (String queue : new String[] {"in", "in.0", "in.1", "in.2", "in.3", "persist", "results", "dead-letter"}) {
-                admin.deleteQueue(rabbitPrefix + "." + queue);
+            List<String> queues = new ArrayList<>(List.of("in", "persist", "results", "dead-letter"));
+            for (int i = 0; i < 16; i++) {
+                queues.add("in." + i);
+                queues.add("persist." + i);
             }
+            queues.forEach(queue -> admin.deleteQueue(rabbitPrefix + "." + queue));
             admin.deleteExchange(rabbitPrefix);
             admin.deleteExchange(rabbitPrefix + ".in");
+            admin.deleteExchange(rabbitPrefix + ".persist");
         } finally {
             rabbit.destroy();
         }
