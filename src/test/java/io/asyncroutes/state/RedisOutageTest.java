@@ -17,7 +17,7 @@ import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.boot.test.web.server.LocalServerPort;
 import org.springframework.data.redis.core.StringRedisTemplate;
 import org.springframework.jdbc.core.JdbcTemplate;
-import redis.embedded.RedisServer;
+import io.asyncroutes.config.EmbeddedRedisConfiguration;
 
 /**
  * SPEC §4 "Redis" / §6: Redis restarted while messages arrive. Intake keeps accepting (the REST
@@ -39,7 +39,7 @@ class RedisOutageTest extends FaultInjectionTest {
     @Autowired
     StringRedisTemplate redis;
     @Autowired
-    RedisServer redisServer;
+    EmbeddedRedisConfiguration.EmbeddedRedis redisServer;
 
     @Test
     void messagesArrivingWhileRedisIsDownAreHandledOnceItReturns() throws Exception {
