@@ -51,22 +51,25 @@ class ChatApiTest extends EmbeddedProfileTest {
 
     @Test
     void chunksReachTheClientOneByOneWhileTheUpstreamIsStillStreaming() throws Exception {
-        HttpResponse<InputStream> response = chat("words-5-200", true);
+        HttpResponse<InputStream> response = chat("words-8-300", true);
 
         assertThat(response.statusCode()).isEqualTo(200);
         assertThat(response.headers().firstValue("Content-Type")).get().asString().startsWith("text/event-stream");
         List<Event> events = read(response.body(), Integer.MAX_VALUE);
         List<String> data = events.stream().map(Event::line).toList();
-        assertThat(data).containsExactly("data: {\"content\":\"w1 \"}", "data: {\"content\":\"w2 \"}",
-                "data: {\"content\":\"w3 \"}", "data: {\"content\":\"w4 \"}", "data: {\"content\":\"w5 \"}", "data: [DONE]");
-        LocalOpenAiServer.Call call = LLM.calls("words-5-200").get(0);
-        long lastEmitted = call.emittedNanos.get(4);
-        assertThat(events.get(0).receivedNanos()).as("first chunk received before the upstream sent its last")
-                .isLessThan(lastEmitted);
-        // and each chunk was received before the next one was even emitted
-        for (int i = 0; i < 4; i++) {
-            assertThat(events.get(i).receivedNanos()).isLessThan(call.emittedNanos.get(i + 1));
+        assertThat(data).hasSize(9).endsWith("data: [DONE]");
+        for (int i = 0; i < 8; i++) {
+            assertThat(data.get(i)).isEqualTo("data: {\"content\":\"w" + (i + 1) + " \"}");
         }
+        LocalOpenAiServer.Call call = LLM.calls("words-8-300").get(0);
+        long lastEmitted = call.emittedNanos.get(7);
+        assertThat(events.get(0).receivedNanos()).as("first chunk received before the upstream sent its last (2.1 s later)")
+                .isLessThan(lastEmitted);
+        // relayed, not buffered: most chunks are received before the upstream even emits the next
+        // one, 300 ms later (a single hiccup of a loaded 2-core machine is tolerated)
+        long early = java.util.stream.IntStream.range(0, 7)
+                .filter(i -> events.get(i).receivedNanos() < call.emittedNanos.get(i + 1)).count();
+        assertThat(early).isGreaterThanOrEqualTo(6);
     }
 
     @Test
