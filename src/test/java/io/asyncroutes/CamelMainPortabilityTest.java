@@ -82,6 +82,8 @@ class CamelMainPortabilityTest {
 
         main = new Main();
         main.bind("dataSource", dataSource);
+        main.bind(PersistRoutes.ACKNOWLEDGEMENT, new io.asyncroutes.intake.InboundAcknowledgement(
+                settings.getIntake().getRedeliveryDelay(), settings.getIntake().getRedeliveryMaxDelay()));
         main.configure().addRoutesBuilder(new SharedRouteConfigurations(settings));
         main.configure().addRoutesBuilder(new HandleRoutes(validator, ids, settings));
         main.configure().addRoutesBuilder(new OrderingRoutes(OrderingRoutes.forMessageResults(settings.getOrdering(),
@@ -114,7 +116,7 @@ class CamelMainPortabilityTest {
         main.start();
         CamelContext camel = main.getCamelContext();
 
-        List<String> expected = new ArrayList<>(List.of("handle-message", "order-by-thread", "persist-handoff", "persist-message",
+        List<String> expected = new ArrayList<>(List.of("handle-message", "order-by-thread", "persist-handoff", "publish-result", "persist-message",
                 "persist-batch", "persist-one", "append-history", "api-post-message", "api-get-message", "api-thread-messages",
                 "fetch-context", "fetch-all", "fetch-one", "fetch-attempt", "api-fetch", "chat-stream", "chat-reply", "api-chat"));
         expected.addAll(yamlRouteIds());

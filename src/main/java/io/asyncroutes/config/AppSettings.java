@@ -11,6 +11,7 @@ public class AppSettings {
 
     private final Limits limits = new Limits();
     private final Persistence persistence = new Persistence();
+    private final Intake intake = new Intake();
     private final Redis redis = new Redis();
     private final Security security = new Security();
     private final Idempotency idempotency = new Idempotency();
@@ -24,6 +25,7 @@ public class AppSettings {
 
     public Limits getLimits() { return limits; }
     public Persistence getPersistence() { return persistence; }
+    public Intake getIntake() { return intake; }
     public Redis getRedis() { return redis; }
     public Security getSecurity() { return security; }
     public Idempotency getIdempotency() { return idempotency; }
@@ -123,6 +125,20 @@ public class AppSettings {
         public void setWindow(Duration v) { this.window = v; }
     }
 
+    /** Queue intake: individual acknowledgement of inbound messages. */
+    public static class Intake {
+        /**
+         * A message whose handling failed for a transient reason (a dependency down) goes back to the
+         * broker after this delay, doubling per consecutive failure up to {@code redeliveryMaxDelay}.
+         */
+        private Duration redeliveryDelay = Duration.ofMillis(500);
+        private Duration redeliveryMaxDelay = Duration.ofSeconds(30);
+        public Duration getRedeliveryDelay() { return redeliveryDelay; }
+        public void setRedeliveryDelay(Duration v) { this.redeliveryDelay = v; }
+        public Duration getRedeliveryMaxDelay() { return redeliveryMaxDelay; }
+        public void setRedeliveryMaxDelay(Duration v) { this.redeliveryMaxDelay = v; }
+    }
+
     /** Per-thread ordering ({@code order-by-thread}, SPEC §4 "Ordering"). */
     public static class Ordering {
         /** How long an early message waits for its missing predecessors before the gap is skipped. */
@@ -132,9 +148,7 @@ public class AppSettings {
         /** Most messages of one thread waiting for their turn; above it the caller blocks. */
         private int maxPendingPerThread = 1000;
         /** Most messages waiting or in flight in the gate, all threads together; above it the caller blocks. */
-        private int maxPending = 10_000;
-        /** JMS only: an early message whose predecessors are not here goes back on the queue for this long. */
-        private Duration deferDelay = Duration.ofMillis(100);
+        private int maxPending = 20_000;
         /** TTL of the last handled seq per thread in Redis ({@code <prefix>seq:<threadId>}), refreshed on write. */
         private Duration stateTtl = Duration.ofDays(7);
 
@@ -146,8 +160,6 @@ public class AppSettings {
         public void setMaxPendingPerThread(int v) { this.maxPendingPerThread = v; }
         public int getMaxPending() { return maxPending; }
         public void setMaxPending(int v) { this.maxPending = v; }
-        public Duration getDeferDelay() { return deferDelay; }
-        public void setDeferDelay(Duration v) { this.deferDelay = v; }
         public Duration getStateTtl() { return stateTtl; }
         public void setStateTtl(Duration v) { this.stateTtl = v; }
     }

@@ -5,6 +5,7 @@ import io.asyncroutes.chat.ChatRoutes;
 import io.asyncroutes.chat.LlmClient;
 import io.asyncroutes.state.ThreadHistory;
 import io.asyncroutes.fetch.FetchRoutes;
+import io.asyncroutes.intake.InboundAcknowledgement;
 import io.asyncroutes.intake.MessageValidator;
 import io.asyncroutes.cleanup.CleanupTask;
 import io.asyncroutes.ordering.KeyedResequencer;
@@ -49,6 +50,13 @@ public class AsyncRoutesConfiguration {
                 new SpringRedisStringIdempotentRepository(redis, settings.getRedis().getKeyPrefix() + "idem");
         repository.setExpiry(settings.getIdempotency().getWindow().toSeconds());
         return repository;
+    }
+
+    /** Acknowledges each consumed broker message when its exchange completes (intake and persist queues). */
+    @Bean(PersistRoutes.ACKNOWLEDGEMENT)
+    public InboundAcknowledgement brokerAcknowledgement(AppSettings settings) {
+        return new InboundAcknowledgement(settings.getIntake().getRedeliveryDelay(),
+                settings.getIntake().getRedeliveryMaxDelay());
     }
 
     @Bean

@@ -1,19 +1,23 @@
 package io.asyncroutes.config;
 
 import jakarta.jms.ConnectionFactory;
+import jakarta.jms.Session;
+import org.apache.activemq.artemis.api.jms.ActiveMQJMSConstants;
+import org.apache.camel.component.jms.ConsumerType;
+import org.apache.camel.component.jms.DefaultJmsMessageListenerContainer;
+import org.apache.camel.component.jms.JmsEndpoint;
 import org.apache.activemq.artemis.core.settings.impl.AddressSettings;
 import org.apache.camel.component.jms.JmsComponent;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnProperty;
 import org.springframework.boot.autoconfigure.jms.artemis.ArtemisConfigurationCustomizer;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
-import org.springframework.jms.connection.JmsTransactionManager;
 
 /**
  * JMS (ActiveMQ Artemis) wiring, used by the default profile's embedded broker and by an external
- * Artemis alike. The Camel {@code jms} component gets its own JMS transaction manager: consumers
- * run transacted, so a message is acknowledged only when its route completes, and sends made on
- * the consumer's thread (the results) commit in the same transaction.
+ * Artemis alike. Consumers are asynchronous and acknowledge each message individually when its
+ * exchange completes (Artemis {@code INDIVIDUAL_ACKNOWLEDGE}), so a consumer keeps reading while
+ * earlier messages are still being handled, and nothing is acknowledged before it is done.
  */
 @Configuration(proxyBeanMethods = false)
 @ConditionalOnProperty(name = "app.jms.enabled", havingValue = "true", matchIfMissing = true)
@@ -21,10 +25,36 @@ public class JmsBrokerConfiguration {
 
     @Bean("jms")
     public JmsComponent jms(ConnectionFactory connectionFactory) {
-        JmsComponent jms = JmsComponent.jmsComponentTransacted(connectionFactory, new JmsTransactionManager(connectionFactory));
-        // a transacted DMLC must keep its consumer to keep message-group affinity and throughput
+        return individualAcknowledge(connectionFactory);
+    }
+
+    /** The {@code jms} component as the application uses it; also for tests that build their own contexts. */
+    public static JmsComponent individualAcknowledge(ConnectionFactory connectionFactory) {
+        JmsComponent jms = JmsComponent.jmsComponent(connectionFactory);
+        // each consumed message is acknowledged on its own when its exchange completes
+        // (intake/InboundAcknowledgement); sends are plain durable sends, confirmed by the broker
+        jms.getConfiguration().setAcknowledgementMode(ActiveMQJMSConstants.INDIVIDUAL_ACKNOWLEDGE);
+        jms.getConfiguration().setConsumerType(ConsumerType.Custom);
+        jms.getConfiguration().setMessageListenerContainerFactory(IndividualAckContainer::new);
+        // consumers keep their session: message-group affinity, and the acknowledgements go to it
         jms.getConfiguration().setCacheLevelName("CACHE_CONSUMER");
         return jms;
+    }
+
+    /**
+     * Spring acknowledges a client-acknowledge session's message as soon as the listener returns, and
+     * recovers the whole session when it throws. With asynchronous consumers both are wrong: the
+     * exchange is still running. This container leaves every acknowledgement to the exchange.
+     */
+    static final class IndividualAckContainer extends DefaultJmsMessageListenerContainer {
+        IndividualAckContainer(JmsEndpoint endpoint) {
+            super(endpoint);
+        }
+
+        @Override
+        protected boolean isClientAcknowledge(Session session) {
+            return false;
+        }
     }
 
     /**

@@ -3,20 +3,20 @@ package io.asyncroutes.ordering;
 import java.util.concurrent.ConcurrentHashMap;
 
 /**
- * Last handled seq per thread in a map: for tests and benchmarks only. It grows with the number of
+ * Ordering state per thread in a map: for tests and benchmarks only. It grows with the number of
  * thread ids and forgets everything on restart; the application uses {@link RedisSeqStore}.
  */
 public class InMemorySeqStore implements SeqStore {
 
-    private final ConcurrentHashMap<String, Long> lastSeq = new ConcurrentHashMap<>();
+    private final ConcurrentHashMap<String, String> states = new ConcurrentHashMap<>();
 
     @Override
-    public long load(String threadId) {
-        return lastSeq.getOrDefault(threadId, 0L);
+    public SeqState load(String threadId) {
+        return SeqState.parse(states.get(threadId));
     }
 
     @Override
-    public void save(String threadId, long seq) {
-        lastSeq.merge(threadId, seq, Math::max);
+    public void save(String threadId, SeqState state) {
+        states.put(threadId, state.format());
     }
 }

@@ -11,7 +11,8 @@ import org.apache.camel.builder.RouteBuilder;
  * "Ordering"), a {@link KeyedResequencer} keyed by the {@link MessageResult}'s thread id and seq.
  * An exchange leaves this route holding its thread's turn and keeps it until it completes, so the
  * rest of {@code handle-message} (handling, persistence hand-off, result) runs one message per thread
- * at a time. A seq duplicate leaves with {@link Exchange#DUPLICATE_MESSAGE} set.
+ * at a time. A seq duplicate leaves with {@link Exchange#DUPLICATE_MESSAGE} set, a late predecessor
+ * with {@link KeyedResequencer#LATE}.
  */
 public class OrderingRoutes extends RouteBuilder {
 
@@ -25,22 +26,21 @@ public class OrderingRoutes extends RouteBuilder {
 
     /** The gate for {@code handle-message}: key and seq from the {@link MessageResult} body. */
     public static KeyedResequencer forMessageResults(AppSettings.Ordering settings, SeqStore store, MeterRegistry meters) {
-        return new KeyedResequencer(
+        KeyedResequencer gate = new KeyedResequencer(
                 exchange -> exchange.getMessage().getBody(MessageResult.class).getThreadId(),
                 exchange -> exchange.getMessage().getBody(MessageResult.class).getSeq(),
-                // a queue consumer (JMS with message groups, RabbitMQ partition queues) is synchronous
-                // and has a thread's predecessors behind it on the same consumer: put early messages
-                // back, don't wait
-                exchange -> exchange.isTransacted() || exchange.getMessage().getHeader("JMSMessageID") != null
-                        || "intake-queue".equals(exchange.getFromRouteId()),
+                exchange -> exchange.getMessage().getBody(MessageResult.class).getId(),
                 store, settings.getGapTimeout(), settings.getMaxConcurrency(), settings.getMaxPendingPerThread(),
                 settings.getMaxPending(), meters);
+        // queue consumers only parse and submit; handling runs on the gate's pool, up to maxConcurrency threads
+        gate.setContinueOnPool(true);
+        return gate;
     }
 
     @Override
     public void configure() {
         from("direct:order-by-thread").routeId(ROUTE_ID)
-                // errors (Redis down, deferral) surface to the caller, whose route configuration decides
+                // errors (Redis down) surface to the caller, whose route configuration decides
                 .errorHandler(noErrorHandler())
                 .process(resequencer);
     }

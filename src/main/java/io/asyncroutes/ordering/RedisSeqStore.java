@@ -5,8 +5,9 @@ import java.time.Duration;
 import org.springframework.data.redis.core.StringRedisTemplate;
 
 /**
- * Last handled seq per thread in Redis: key {@code <prefix>seq:<threadId>}, a decimal String value
- * (readable from any language), with a TTL refreshed on every write so idle threads expire.
+ * Ordering state per thread in Redis: key {@code <prefix>seq:<threadId>}, a String value in
+ * {@link SeqState}'s text form ({@code "<last>"} or {@code "<last>;<from>-<to>,..."}, readable from
+ * any language), with a TTL refreshed on every write so idle threads expire.
  */
 public class RedisSeqStore implements SeqStore {
 
@@ -21,14 +22,13 @@ public class RedisSeqStore implements SeqStore {
     }
 
     @Override
-    public long load(String threadId) {
-        String value = redis.opsForValue().get(key(threadId));
-        return value == null ? 0 : Long.parseLong(value);
+    public SeqState load(String threadId) {
+        return SeqState.parse(redis.opsForValue().get(key(threadId)));
     }
 
     @Override
-    public void save(String threadId, long seq) {
-        redis.opsForValue().set(key(threadId), Long.toString(seq), ttl);
+    public void save(String threadId, SeqState state) {
+        redis.opsForValue().set(key(threadId), state.format(), ttl);
     }
 
     public String key(String threadId) {

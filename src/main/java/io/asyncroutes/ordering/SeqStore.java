@@ -1,26 +1,26 @@
 package io.asyncroutes.ordering;
 
 /**
- * Where the last handled {@code seq} of each thread survives a restart. Read once when a thread's
- * in-memory state is created, written after each successfully handled sequenced message.
+ * Where each thread's {@link SeqState} (last handled seq, skipped ranges) survives a restart. Read
+ * once when a thread's in-memory state is created, written when a turn that changed it ends.
  */
 public interface SeqStore {
 
-    /** The last handled seq of the thread, 0 if none is known. */
-    long load(String threadId);
+    /** The thread's state; last seq 0 and nothing skipped if none is known. */
+    SeqState load(String threadId);
 
-    /** Records {@code seq} as the last handled seq of the thread. */
-    void save(String threadId, long seq);
+    /** Records the thread's state. */
+    void save(String threadId, SeqState state);
 
     /** Keeps nothing: every thread starts at 0 (benchmarks, tests). */
     SeqStore NONE = new SeqStore() {
         @Override
-        public long load(String threadId) {
-            return 0;
+        public SeqState load(String threadId) {
+            return new SeqState(0);
         }
 
         @Override
-        public void save(String threadId, long seq) {
+        public void save(String threadId, SeqState state) {
         }
     };
 }

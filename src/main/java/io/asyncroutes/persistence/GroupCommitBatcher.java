@@ -39,6 +39,8 @@ public class GroupCommitBatcher extends AsyncProcessorSupport implements CamelCo
     private final String batchUri;
     private final String singleUri;
     private final BlockingQueue<Pending> pending = new LinkedBlockingQueue<>();
+    /** Rows handed over and not yet written: at most a few batches. */
+    private final java.util.concurrent.Semaphore waiting;
     private CamelContext camelContext;
     private ProducerTemplate template;
     private Thread writer;
@@ -51,6 +53,7 @@ public class GroupCommitBatcher extends AsyncProcessorSupport implements CamelCo
 
     public GroupCommitBatcher(int batchSize, String batchUri, String singleUri, String deadLetterUri) {
         this.batchSize = batchSize;
+        this.waiting = new java.util.concurrent.Semaphore(batchSize * 8);
         this.batchUri = batchUri;
         this.singleUri = singleUri;
         this.deadLetterUri = deadLetterUri;
@@ -73,7 +76,19 @@ public class GroupCommitBatcher extends AsyncProcessorSupport implements CamelCo
             callback.done(true);
             return true;
         }
-        pending.add(new Pending(exchange, row, callback));
+        // back-pressure: an asynchronous consumer blocks here while this many rows wait for the writer
+        try {
+            waiting.acquire();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            exchange.setException(e);
+            callback.done(true);
+            return true;
+        }
+        pending.add(new Pending(exchange, row, sync -> {
+            waiting.release();
+            callback.done(sync);
+        }));
         return false;
     }
 

@@ -23,6 +23,9 @@ import org.apache.camel.builder.RouteBuilder;
  */
 public class PersistRoutes extends RouteBuilder {
 
+    /** Registry name of the {@code intake.InboundAcknowledgement} shared with the intake route. */
+    public static final String ACKNOWLEDGEMENT = "brokerAcknowledgement";
+
     private final AppSettings settings;
 
     public PersistRoutes(AppSettings settings) {
@@ -47,6 +50,7 @@ public class PersistRoutes extends RouteBuilder {
                 settings.getPersistence().getBatchSize(), "direct:persist-batch", "direct:persist-one", "direct:dead-letter");
         from("{{app.endpoints.persist}}").routeId("persist-message")
                 .routeConfigurationId(SharedRouteConfigurations.INTAKE)
+                .process(ACKNOWLEDGEMENT)
                 .process(batcher);
 
         from("direct:persist-batch").routeId("persist-batch")

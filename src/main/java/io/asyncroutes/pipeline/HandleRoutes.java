@@ -28,10 +28,11 @@ import org.apache.camel.spi.IdempotentRepository;
  * completes, so a tap lost in a crash or a {@code shutdownNow} leaves the inbound message
  * unacknowledged and the broker redelivers it.
  *
- * <p>Steps between "duplicate check" and "mark processed": {@code fetch-context} fills the
- * result's {@code context} from its {@code fetch} URLs (one entry per URL, errors included: a
- * failed fetch does not fail the message). Seams for later steps: {@code order-by-thread}
- * (per-thread ordering). {@code chat-reply} asks the LLM when the message wants a reply.
+ * <p>Steps: {@code order-by-thread} (per-thread order, seq duplicates, late predecessors), the
+ * idempotent consumer (id duplicates), {@code fetch-context} fills the result's {@code context}
+ * from its {@code fetch} URLs (one entry per URL, errors included: a failed fetch does not fail the
+ * message), {@code chat-reply} asks the LLM when the message wants a reply, {@code append-history},
+ * then {@code publish-result}.
  */
 public class HandleRoutes extends RouteBuilder {
 
@@ -45,6 +46,9 @@ public class HandleRoutes extends RouteBuilder {
         this.settings = settings;
     }
 
+    /** Exchange property: whether {@code publish-result} also stores the result (hands it to persistence). */
+    static final String STORE = "arStoreResult";
+
     @Override
     public void configure() {
         from("direct:handle-message").routeId("handle-message")
@@ -52,53 +56,73 @@ public class HandleRoutes extends RouteBuilder {
                 .errorHandler(noErrorHandler())
                 .process(this::toResult)
                 .setHeader(Headers.MESSAGE_ID, simple("${body.id}"))
-                .idempotentConsumer(header(Headers.MESSAGE_ID), idempotentRepository)
-                    // the key is stored only when the exchange completes: a crash mid-way leaves
-                    // the message redeliverable instead of "seen but never processed"
-                    .eager(false)
-                    .skipDuplicate(false)
-                    // per-thread order: from here until the exchange completes (hand-off included) one
-                    // message per thread is in flight; a seq at or below the last handled one comes
-                    // back as a duplicate and takes the duplicate branch
-                    .to("direct:order-by-thread")
-                    .choice()
-                        .when(exchangeProperty(Exchange.DUPLICATE_MESSAGE).isEqualTo(true))
-                            .process(exchange -> exchange.getMessage().getBody(MessageResult.class)
-                                    .setStatus(MessageResult.DUPLICATE))
-                            .log("Duplicate message ${body.id} of thread ${body.threadId}: not processed again")
-                            .setHeader(Headers.JMS_GROUP, simple("${body.threadId}"))
-                            .setBody(exchange -> Json.write(exchange.getMessage().getBody()))
-                            .to(ExchangePattern.InOnly, "{{app.endpoints.results}}")
-                            // a seq duplicate has a new id: record it as such (an id duplicate has its row)
-                            .filter(exchangeProperty(KeyedResequencer.SEQ_DUPLICATE).isEqualTo(true))
-                                .process(exchange -> exchange.setProperty(Headers.HANDOFF, new CompletableFuture<Void>()))
-                                .wireTap("direct:persist-handoff")
-                                .process(this::awaitHandoff)
-                            .end().endChoice()
-                        .otherwise()
-                            // handling proper: context from the fetch URLs, then the LLM reply if asked for
-                            .filter(simple("${body.fetch.isEmpty()} == false"))
-                                .to("direct:fetch-context")
+                // per-thread order first: from here until the exchange completes (hand-off included) one
+                // message per thread is in flight, so two copies of one id are never handled side by side
+                .to("direct:order-by-thread")
+                .choice()
+                    .when(exchangeProperty(KeyedResequencer.SEQ_DUPLICATE).isEqualTo(true))
+                        // a seq duplicate has a new id: record it as such
+                        .process(exchange -> duplicate(exchange, true))
+                        .to("direct:publish-result")
+                    .otherwise()
+                        .idempotentConsumer(header(Headers.MESSAGE_ID), idempotentRepository)
+                            // the key is stored only when the exchange completes: a crash mid-way leaves
+                            // the message redeliverable instead of "seen but never processed"
+                            .eager(false)
+                            .skipDuplicate(false)
+                            .choice()
+                                .when(exchangeProperty(Exchange.DUPLICATE_MESSAGE).isEqualTo(true))
+                                    // an id duplicate already has its row
+                                    .process(exchange -> duplicate(exchange, false))
+                                    .to("direct:publish-result")
+                                .otherwise()
+                                    // handling proper: context from the fetch URLs, then the LLM reply if asked for
+                                    .filter(simple("${body.fetch.isEmpty()} == false"))
+                                        .to("direct:fetch-context")
+                                    .end()
+                                    .filter(simple("${body.replyRequested}"))
+                                        .to("direct:chat-reply")
+                                    .end()
+                                    .process(this::finish)
+                                    .to("direct:append-history")
+                                    .setProperty(STORE, constant(true))
+                                    .to("direct:publish-result")
                             .end()
-                            .filter(simple("${body.replyRequested}"))
-                                .to("direct:chat-reply")
-                            .end()
-                            .process(exchange -> {
-                                MessageResult result = exchange.getMessage().getBody(MessageResult.class);
-                                if (result.getStatus() == null) {
-                                    result.setStatus(MessageResult.PROCESSED);
-                                }
-                                result.setProcessedAt(Instant.now());
-                            })
-                            .to("direct:append-history")
-                            .setHeader(Headers.JMS_GROUP, simple("${body.threadId}"))
-                            .setBody(exchange -> Json.write(exchange.getMessage().getBody()))
-                            .process(exchange -> exchange.setProperty(Headers.HANDOFF, new CompletableFuture<Void>()))
-                            .wireTap("direct:persist-handoff")
-                            .to(ExchangePattern.InOnly, "{{app.endpoints.results}}")
-                            .process(this::awaitHandoff)
-                    .end()
+                        .end()
                 .end();
+
+        // the result to persistence by wireTap (when it is to be stored) and to the results queue; the
+        // tap's hand-off to the durable persist queue is awaited, never the database
+        from("direct:publish-result").routeId("publish-result")
+                .errorHandler(noErrorHandler())
+                .setHeader(Headers.JMS_GROUP, simple("${body.threadId}"))
+                .setBody(exchange -> Json.write(exchange.getMessage().getBody()))
+                .choice()
+                    .when(exchangeProperty(STORE).isEqualTo(true))
+                        .process(exchange -> exchange.setProperty(Headers.HANDOFF, new CompletableFuture<Void>()))
+                        .wireTap("direct:persist-handoff")
+                        .to(ExchangePattern.InOnly, "{{app.endpoints.results}}")
+                        .process(this::awaitHandoff)
+                    .endChoice()
+                    .otherwise()
+                        .to(ExchangePattern.InOnly, "{{app.endpoints.results}}")
+                .end();
+    }
+
+    private void duplicate(Exchange exchange, boolean store) {
+        MessageResult result = exchange.getMessage().getBody(MessageResult.class);
+        result.setStatus(MessageResult.DUPLICATE);
+        exchange.setProperty(STORE, store);
+        log.info("Duplicate message {} of thread {}: not processed again", result.getId(), result.getThreadId());
+    }
+
+    private void finish(Exchange exchange) {
+        MessageResult result = exchange.getMessage().getBody(MessageResult.class);
+        if (result.getStatus() == null) {
+            result.setStatus(Boolean.TRUE.equals(exchange.getProperty(KeyedResequencer.LATE, Boolean.class))
+                    ? MessageResult.LATE : MessageResult.PROCESSED);
+        }
+        result.setProcessedAt(Instant.now());
     }
 
     private void toResult(Exchange exchange) {

@@ -17,6 +17,8 @@ public class MessageResult {
     public static final String PROCESSED = "processed";
     public static final String FAILED = "failed";
     public static final String DUPLICATE = "duplicate";
+    /** A predecessor handled after its gap was skipped (it arrived later than the gap timeout). */
+    public static final String LATE = "late";
 
     private String id;
     private String threadId;

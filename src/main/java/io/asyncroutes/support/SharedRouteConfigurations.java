@@ -1,7 +1,6 @@
 package io.asyncroutes.support;
 
 import io.asyncroutes.config.AppSettings;
-import io.asyncroutes.ordering.OrderingDeferredException;
 import io.asyncroutes.support.RejectedInputException;
 import org.apache.camel.Exchange;
 import org.apache.camel.LoggingLevel;
@@ -63,24 +62,6 @@ public class SharedRouteConfigurations extends RouteConfigurationBuilder {
                     .process(exchange -> exchange.getMessage().setHeader(Headers.DEAD_LETTER_REASON, exchange
                             .getProperty(Exchange.EXCEPTION_CAUGHT, RejectedInputException.class).reason()))
                     .to("direct:dead-letter")
-                .end()
-                // an early message on a transacted JMS consumer (order-by-thread): back on the inbound
-                // queue after a short delay, in the same transaction; handled, so it is not marked seen
-                .onException(OrderingDeferredException.class)
-                    .handled(true)
-                    .logHandled(false)
-                    .logExhausted(false)
-                    .useOriginalMessage()
-                    .process(exchange -> {
-                        OrderingDeferredException deferred =
-                                exchange.getProperty(Exchange.EXCEPTION_CAUGHT, OrderingDeferredException.class);
-                        exchange.getMessage().setHeader(OrderingDeferredException.SINCE_HEADER, deferred.since());
-                        // back onto the same partition queue on RabbitMQ (behind its predecessor)
-                        exchange.getMessage().setHeader(Headers.RABBIT_ROUTING_KEY, deferred.threadId());
-                        exchange.getMessage().setHeader(OrderingDeferredException.ARTEMIS_SCHEDULED_DELIVERY,
-                                System.currentTimeMillis() + settings.getOrdering().getDeferDelay().toMillis());
-                    })
-                    .to("{{app.endpoints.inbound-publish}}")
                 .end()
                 .onException(Exception.class)
                     .onWhen(TransientErrors.PERMANENT)

@@ -32,8 +32,7 @@ public final class TransientErrors {
             "org.springframework.jms.JmsException",
             "jakarta.jms.JMSException",
             "org.springframework.amqp.AmqpException",
-            "io.asyncroutes.persistence.HandoffException",
-            "io.asyncroutes.ordering.OrderingDeferredException");
+            "io.asyncroutes.persistence.HandoffException");
 
     /** Usable in {@code onException(...).onWhen(...)}. */
     public static final Predicate TRANSIENT = exchange -> isTransient(caught(exchange));

@@ -5,6 +5,8 @@ import static org.awaitility.Awaitility.await;
 
 import io.asyncroutes.support.EmbeddedProfileTest;
 import io.asyncroutes.support.Headers;
+import io.asyncroutes.config.JmsBrokerConfiguration;
+import io.asyncroutes.intake.InboundAcknowledgement;
 import io.asyncroutes.support.Http;
 import io.asyncroutes.support.Json;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
@@ -107,7 +109,7 @@ class OrderingEndToEndTest extends EmbeddedProfileTest {
     }
 
     /**
-     * Two "instances" (two CamelContexts, each with its own gate and 4 transacted consumers) on one
+     * Two "instances" (two CamelContexts, each with its own gate and 4 asynchronous consumers) on one
      * Artemis queue, sharing the last-seq store in Redis: JMS message groups keep each thread on one
      * consumer at a time, so every thread is handled in order and never in two places at once.
      */
@@ -124,19 +126,19 @@ class OrderingEndToEndTest extends EmbeddedProfileTest {
             for (int i = 0; i < 2; i++) {
                 int instance = i;
                 DefaultCamelContext camel = new DefaultCamelContext();
-                JmsComponent jms = JmsComponent.jmsComponentTransacted(connectionFactory,
-                        new JmsTransactionManager(connectionFactory));
-                jms.getConfiguration().setCacheLevelName("CACHE_CONSUMER");
-                camel.addComponent("jms", jms);
+                camel.addComponent("jms", JmsBrokerConfiguration.individualAcknowledge(connectionFactory));
                 KeyedResequencer gate = new KeyedResequencer(
                         e -> e.getMessage().getHeader(Headers.JMS_GROUP, String.class),
                         e -> e.getMessage().getHeader("seq", Long.class),
-                        e -> true, new RedisSeqStore(redis, keyPrefix, Duration.ofMinutes(5)),
+                        new RedisSeqStore(redis, keyPrefix, Duration.ofMinutes(5)),
                         Duration.ofSeconds(2), 16, 100, 1000, new SimpleMeterRegistry());
+                gate.setContinueOnPool(true);
+                InboundAcknowledgement acknowledgement = new InboundAcknowledgement(Duration.ofMillis(100), Duration.ofSeconds(1));
                 camel.addRoutes(new RouteBuilder() {
                     @Override
                     public void configure() {
-                        from("jms:queue:" + queue + "?concurrentConsumers=4").routeId("instance-" + instance)
+                        from("jms:queue:" + queue + "?concurrentConsumers=4&asyncConsumer=true").routeId("instance-" + instance)
+                                .process(acknowledgement)
                                 .process(gate)
                                 .process(exchange -> {
                                     String thread = exchange.getMessage().getHeader(Headers.JMS_GROUP, String.class);

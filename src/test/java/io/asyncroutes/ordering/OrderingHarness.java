@@ -73,7 +73,7 @@ public class OrderingHarness implements AutoCloseable {
         gate = new KeyedResequencer(
                 e -> e.getMessage().getHeader(THREAD, String.class),
                 e -> e.getMessage().getHeader(SEQ, Long.class),
-                e -> false, store, gapTimeout, maxConcurrency, maxPendingPerThread, maxPending, meters);
+                store, gapTimeout, maxConcurrency, maxPendingPerThread, maxPending, meters);
         camel.addRoutes(new RouteBuilder() {
             @Override
             public void configure() {

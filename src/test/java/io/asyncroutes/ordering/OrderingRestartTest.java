@@ -64,7 +64,7 @@ class OrderingRestartTest {
     void threadIdsThatAreNotIdentifiersNeverBecomeKeys() {
         RedisSeqStore store = new RedisSeqStore(redis, prefix, Duration.ofMinutes(1));
         for (String hostile : List.of("a b", "x\r\nFLUSHALL", "*", "")) {
-            org.assertj.core.api.Assertions.assertThatThrownBy(() -> store.save(hostile, 1))
+            org.assertj.core.api.Assertions.assertThatThrownBy(() -> store.save(hostile, new SeqState(1)))
                     .isInstanceOf(IllegalArgumentException.class);
         }
         assertThat(redis.keys(prefix + "*")).isEmpty();

@@ -1,0 +1,144 @@
+package io.asyncroutes.ordering;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import io.asyncroutes.ordering.ThreadOrderingEngine.Ticket;
+import io.asyncroutes.ordering.ThreadOrderingEngine.Verdict;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/** The ordering engine alone, without Camel: verdicts, late predecessors, redelivered copies, state text form. */
+class ThreadOrderingEngineTest {
+
+    private final ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor();
+    private final InMemorySeqStore store = new InMemorySeqStore();
+    private final List<Long> skippedFrom = new CopyOnWriteArrayList<>();
+    /** Tickets whose turn came later, in the order it came. */
+    private final List<Ticket> released = new CopyOnWriteArrayList<>();
+    private ThreadOrderingEngine engine;
+
+    @BeforeEach
+    void setUp() {
+        engine = new ThreadOrderingEngine(store, Duration.ofMillis(200), 8, 100, 1000, new ThreadOrderingEngine.Listener() {
+            @Override
+            public void gapSkipped(String key, long from, long to) {
+                skippedFrom.add(from);
+            }
+        });
+        engine.start(timer, null);
+    }
+
+    @AfterEach
+    void tearDown() {
+        engine.stop();
+        timer.shutdownNow();
+    }
+
+    private Ticket submit(String key, long seq, String id) throws InterruptedException {
+        return engine.submit(key, seq, id, released::add);
+    }
+
+    @Test
+    void inOrderMessagesPassAtOnceAndAnEarlyOneWaitsForItsPredecessor() throws Exception {
+        Ticket one = submit("t", 1, "a1");
+        assertThat(one.isReady()).isTrue();
+        assertThat(one.verdict()).isEqualTo(Verdict.IN_ORDER);
+        Ticket three = submit("t", 3, "a3");
+        Ticket two = submit("t", 2, "a2");
+        assertThat(three.isReady()).isFalse();
+        assertThat(two.isReady()).isFalse();
+        engine.end(one, true);
+        assertThat(released).containsExactly(two);
+        engine.end(two, true);
+        assertThat(released).containsExactly(two, three);
+        engine.end(three, true);
+        assertThat(skippedFrom).isEmpty();
+        assertThat(store.load("t").last()).isEqualTo(3);
+        assertThat(engine.activeThreads()).as("idle thread evicted").isZero();
+    }
+
+    @Test
+    void aPredecessorThatComesAfterItsGapWasSkippedIsLateNotDuplicate() throws Exception {
+        Ticket three = submit("t", 3, "b3");
+        assertThat(three.isReady()).isFalse();
+        await().atMost(Duration.ofSeconds(5)).until(() -> released.contains(three));
+        assertThat(skippedFrom).containsExactly(1L);
+        engine.end(three, true);
+        assertThat(store.load("t").format()).isEqualTo("3;1-2");
+
+        Ticket two = submit("t", 2, "b2");
+        assertThat(two.isReady()).isTrue();
+        assertThat(two.verdict()).isEqualTo(Verdict.LATE);
+        engine.end(two, true);
+        assertThat(store.load("t").format()).isEqualTo("3;1-1");
+
+        Ticket twoAgain = submit("t", 2, "other-id");
+        assertThat(twoAgain.verdict()).as("seq 2 has been handled now").isEqualTo(Verdict.DUPLICATE);
+        Ticket three2 = submit("t", 3, "other-3");
+        assertThat(three2.verdict()).isEqualTo(Verdict.DUPLICATE);
+        Ticket one = submit("t", 1, "b1");
+        assertThat(one.verdict()).isEqualTo(Verdict.LATE);
+        engine.end(one, true);
+        assertThat(store.load("t").format()).isEqualTo("3");
+    }
+
+    @Test
+    void aFailedTurnDoesNotCountAsHandled() throws Exception {
+        Ticket one = submit("t", 1, "c1");
+        engine.end(one, false);
+        Ticket again = submit("t", 1, "c1");
+        assertThat(again.verdict()).isEqualTo(Verdict.IN_ORDER);
+        engine.end(again, true);
+        assertThat(store.load("t").last()).isEqualTo(1);
+    }
+
+    @Test
+    void aRedeliveredCopyOfAWaitingMessageTakesItsPlace() throws Exception {
+        Ticket one = submit("t", 1, "d1");
+        Ticket two = submit("t", 2, "d2");
+        Ticket copy = submit("t", 2, "d2");
+        assertThat(copy.verdict()).as("a copy, not a seq duplicate").isNotEqualTo(Verdict.DUPLICATE);
+        assertThat(released).containsExactly(two);
+        assertThat(two.error()).hasMessageContaining("replaced");
+        engine.end(one, true);
+        assertThat(released).containsExactly(two, copy);
+        assertThat(copy.verdict()).isEqualTo(Verdict.IN_ORDER);
+        engine.end(copy, true);
+        assertThat(engine.pendingMessages()).isZero();
+    }
+
+    @Test
+    void aRedeliveredCopyOfTheMessageInFlightWaitsBehindIt() throws Exception {
+        Ticket one = submit("t", 1, "e1");
+        Ticket copy = submit("t", 1, "e1");
+        assertThat(copy.isReady()).isFalse();
+        engine.end(one, true);
+        assertThat(released).containsExactly(copy);
+        assertThat(copy.verdict()).isEqualTo(Verdict.IN_ORDER);
+        engine.end(copy, true);
+        assertThat(store.load("t").last()).isEqualTo(1);
+        assertThat(engine.pendingMessages()).isZero();
+    }
+
+    @Test
+    void seqStateTextFormRoundTripsAndReadsThePlainNumber() {
+        assertThat(SeqState.parse("17").last()).isEqualTo(17);
+        SeqState state = SeqState.parse("40;3-5,9-9,20-30");
+        assertThat(state.isSkipped(4)).isTrue();
+        assertThat(state.isSkipped(6)).isFalse();
+        assertThat(state.isSkipped(9)).isTrue();
+        state.removeSkipped(25);
+        assertThat(state.format()).isEqualTo("40;3-5,9-9,20-24,26-30");
+        for (int i = 0; i < 100; i++) {
+            state.addSkipped(100 + 2L * i, 100 + 2L * i);
+        }
+        assertThat(state.skippedRanges()).isEqualTo(SeqState.MAX_RANGES);
+    }
+}
