@@ -2,10 +2,12 @@ package io.asyncroutes.config;
 
 import jakarta.jms.ConnectionFactory;
 import jakarta.jms.Session;
+import org.springframework.jms.connection.CachingConnectionFactory;
 import org.apache.activemq.artemis.api.jms.ActiveMQJMSConstants;
 import org.apache.camel.component.jms.ConsumerType;
 import org.apache.camel.component.jms.DefaultJmsMessageListenerContainer;
 import org.apache.camel.component.jms.JmsEndpoint;
+import org.apache.camel.component.jms.MessageListenerContainerFactory;
 import org.apache.activemq.artemis.core.settings.impl.AddressSettings;
 import org.apache.camel.component.jms.JmsComponent;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnProperty;
@@ -28,12 +30,26 @@ public class JmsBrokerConfiguration {
         return individualAcknowledge(connectionFactory);
     }
 
+    /**
+     * The listener containers of the asynchronous consumers, named in their URIs
+     * ({@code consumerType=Custom&messageListenerContainerFactory=#individualAcknowledge}): the URI
+     * is where an endpoint option survives the Camel starter's component defaults.
+     */
+    @Bean(CONTAINER_FACTORY)
+    public MessageListenerContainerFactory individualAcknowledgeContainers() {
+        return IndividualAckContainer::new;
+    }
+
+    public static final String CONTAINER_FACTORY = "individualAcknowledge";
+
     /** The {@code jms} component as the application uses it; also for tests that build their own contexts. */
     public static JmsComponent individualAcknowledge(ConnectionFactory connectionFactory) {
         JmsComponent jms = JmsComponent.jmsComponent(connectionFactory);
-        // each consumed message is acknowledged on its own when its exchange completes
-        // (intake/InboundAcknowledgement); sends are plain durable sends, confirmed by the broker
-        jms.getConfiguration().setAcknowledgementMode(ActiveMQJMSConstants.INDIVIDUAL_ACKNOWLEDGE);
+        // consumers on the broker's own factory: a cached session (Spring's CachingConnectionFactory,
+        // good for the many sending threads) is not in the vendor acknowledge mode asked for
+        if (connectionFactory instanceof CachingConnectionFactory caching && caching.getTargetConnectionFactory() != null) {
+            jms.getConfiguration().setListenerConnectionFactory(caching.getTargetConnectionFactory());
+        }
         jms.getConfiguration().setConsumerType(ConsumerType.Custom);
         jms.getConfiguration().setMessageListenerContainerFactory(IndividualAckContainer::new);
         // consumers keep their session: message-group affinity, and the acknowledgements go to it
@@ -42,13 +58,32 @@ public class JmsBrokerConfiguration {
     }
 
     /**
-     * Spring acknowledges a client-acknowledge session's message as soon as the listener returns, and
-     * recovers the whole session when it throws. With asynchronous consumers both are wrong: the
-     * exchange is still running. This container leaves every acknowledgement to the exchange.
+     * Each consumed message is acknowledged on its own when its exchange completes
+     * (intake/InboundAcknowledgement): the session is in Artemis's {@code INDIVIDUAL_ACKNOWLEDGE}
+     * mode whatever the endpoint says, and Spring's own handling is off. Spring would acknowledge a
+     * client-acknowledge session's message as soon as the listener returns, and recover the whole
+     * session when it throws; with asynchronous consumers both are wrong, the exchange still runs.
      */
     static final class IndividualAckContainer extends DefaultJmsMessageListenerContainer {
         IndividualAckContainer(JmsEndpoint endpoint) {
             super(endpoint);
+            super.setSessionTransacted(false);
+            super.setSessionAcknowledgeMode(ActiveMQJMSConstants.INDIVIDUAL_ACKNOWLEDGE);
+        }
+
+        @Override
+        public void setSessionAcknowledgeMode(int mode) {
+            // fixed in the constructor
+        }
+
+        @Override
+        public void setSessionAcknowledgeModeName(String name) {
+            // fixed in the constructor
+        }
+
+        @Override
+        public void setSessionTransacted(boolean transacted) {
+            // never: each message is settled on its own
         }
 
         @Override

@@ -69,6 +69,8 @@ public class InboundAcknowledgement extends ServiceSupport implements Processor,
             Ack jms = JmsAck.of(exchange, template);
             if (jms != null) {
                 exchange.getExchangeExtension().addOnCompletion(new Settle(jms));
+            } else {
+                LOG.debug("Inbound JMS message in a transacted or auto-acknowledged session: nothing to settle");
             }
         }
     }
@@ -111,6 +113,7 @@ public class InboundAcknowledgement extends ServiceSupport implements Processor,
 
         @Override
         public void onFailure(Exchange exchange) {
+            LOG.debug("Exchange {} failed: its message goes back to the broker", exchange.getExchangeId());
             int streak = failureStreak.incrementAndGet();
             long delay = Math.min(maxDelayMillis, initialDelayMillis << Math.min(20, streak - 1));
             ScheduledExecutorService s = scheduler;
