@@ -69,6 +69,12 @@ public class JmsBrokerConfiguration {
             super(endpoint);
             super.setSessionTransacted(false);
             super.setSessionAcknowledgeMode(ActiveMQJMSConstants.INDIVIDUAL_ACKNOWLEDGE);
+            super.setExposeListenerSession(true);
+        }
+
+        @Override
+        public void setExposeListenerSession(boolean expose) {
+            // always the consumer's own session: otherwise Spring opens a new connection per message
         }
 
         @Override

@@ -187,9 +187,14 @@ public final class ThreadOrderingEngine {
                         next = null;
                         break;
                     }
-                    boolean late = seq <= last && state.seq.isSkipped(seq) && !state.lateQueued(seq);
-                    if (!late && (seq <= last || waiting != null)) {
+                    // the message in flight counts as taken: its seq is the last one as soon as it ends
+                    long taken = state.current != null && state.current.seq != null && !state.current.late
+                            ? Math.max(last, state.current.seq) : last;
+                    // skipped ranges are recorded when the gap is skipped, before the successor ends
+                    boolean late = state.seq.isSkipped(seq) && !state.lateQueued(seq);
+                    if (!late && (seq <= taken || waiting != null)) {
                         ticket.verdict = Verdict.DUPLICATE;
+                        ticket.duplicateOnArrival = true;
                         listener.duplicate(key, seq);
                         refuse(state, ticket);
                         return ticket;
@@ -298,7 +303,13 @@ public final class ThreadOrderingEngine {
             }
             state.busy = true;
             state.current = next;
-            next.verdict = next.late && !next.copy ? Verdict.LATE : Verdict.IN_ORDER;
+            if (next.late && !next.copy) {
+                next.verdict = Verdict.LATE;
+            } else if (!next.copy && next.seq != null && next.seq <= state.seq.last()) {
+                next.verdict = Verdict.DUPLICATE; // found at release: holds the turn, is not handled
+            } else {
+                next.verdict = Verdict.IN_ORDER;
+            }
             if (next.verdict == Verdict.LATE) {
                 listener.late(state.key, next.seq);
             }
@@ -506,6 +517,8 @@ public final class ThreadOrderingEngine {
         ThreadState state;
         volatile Verdict verdict;
         boolean startedInline;
+        /** Set on the submitting thread only, before submit returns. */
+        boolean duplicateOnArrival;
         volatile Exception error;
         boolean late;
         /** A redelivered copy of the message in flight. */
@@ -528,7 +541,7 @@ public final class ThreadOrderingEngine {
          * ticket's {@code onTurn} will be called instead.
          */
         public boolean isReady() {
-            return startedInline || verdict == Verdict.DUPLICATE;
+            return startedInline || duplicateOnArrival;
         }
 
         public Verdict verdict() {

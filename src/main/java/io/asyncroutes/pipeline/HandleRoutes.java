@@ -55,7 +55,7 @@ public class HandleRoutes extends RouteBuilder {
                 // errors surface to the calling intake route, whose route configuration decides
                 .errorHandler(noErrorHandler())
                 .process(this::toResult)
-                .setHeader(Headers.MESSAGE_ID, simple("${body.id}"))
+                .process(exchange -> exchange.getMessage().setHeader(Headers.MESSAGE_ID, result(exchange).getId()))
                 // per-thread order first: from here until the exchange completes (hand-off included) one
                 // message per thread is in flight, so two copies of one id are never handled side by side
                 .to("direct:order-by-thread")
@@ -77,10 +77,10 @@ public class HandleRoutes extends RouteBuilder {
                                     .to("direct:publish-result")
                                 .otherwise()
                                     // handling proper: context from the fetch URLs, then the LLM reply if asked for
-                                    .filter(simple("${body.fetch.isEmpty()} == false"))
+                                    .filter(exchange -> !result(exchange).getFetch().isEmpty())
                                         .to("direct:fetch-context")
                                     .end()
-                                    .filter(simple("${body.replyRequested}"))
+                                    .filter(exchange -> result(exchange).isReplyRequested())
                                         .to("direct:chat-reply")
                                     .end()
                                     .process(this::finish)
@@ -95,7 +95,7 @@ public class HandleRoutes extends RouteBuilder {
         // tap's hand-off to the durable persist queue is awaited, never the database
         from("direct:publish-result").routeId("publish-result")
                 .errorHandler(noErrorHandler())
-                .setHeader(Headers.JMS_GROUP, simple("${body.threadId}"))
+                .process(exchange -> exchange.getMessage().setHeader(Headers.JMS_GROUP, result(exchange).getThreadId()))
                 .setBody(exchange -> Json.write(exchange.getMessage().getBody()))
                 .choice()
                     .when(exchangeProperty(STORE).isEqualTo(true))
@@ -107,6 +107,11 @@ public class HandleRoutes extends RouteBuilder {
                     .otherwise()
                         .to(ExchangePattern.InOnly, "{{app.endpoints.results}}")
                 .end();
+    }
+
+    // typed accessors rather than simple-language OGNL: this runs for every message
+    private static MessageResult result(Exchange exchange) {
+        return exchange.getMessage().getBody(MessageResult.class);
     }
 
     private void duplicate(Exchange exchange, boolean store) {

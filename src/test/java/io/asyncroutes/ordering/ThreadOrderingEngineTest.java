@@ -90,6 +90,20 @@ class ThreadOrderingEngineTest {
     }
 
     @Test
+    void aPredecessorArrivingWhileItsSkippingSuccessorIsInFlightIsLate() throws Exception {
+        Ticket three = submit("t", 3, "f3");
+        await().atMost(Duration.ofSeconds(5)).until(() -> released.contains(three)); // gap 1..2 skipped, 3 in flight
+        Ticket two = submit("t", 2, "f2");
+        Ticket threeAgain = submit("t", 3, "f3-other");
+        assertThat(threeAgain.verdict()).as("the seq in flight, under another id").isEqualTo(Verdict.DUPLICATE);
+        engine.end(three, true);
+        assertThat(released).containsExactly(three, two);
+        assertThat(two.verdict()).isEqualTo(Verdict.LATE);
+        engine.end(two, true);
+        assertThat(store.load("t").format()).isEqualTo("3;1-1");
+    }
+
+    @Test
     void aFailedTurnDoesNotCountAsHandled() throws Exception {
         Ticket one = submit("t", 1, "c1");
         engine.end(one, false);

@@ -14,7 +14,6 @@ import java.util.TreeMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
-import java.util.stream.LongStream;
 import org.springframework.jdbc.core.JdbcTemplate;
 
 /**
@@ -25,11 +24,21 @@ import org.springframework.jdbc.core.JdbcTemplate;
  */
 public final class DisorderedLoad {
 
+    private static final int WARM_UP = 2000;
+
     private DisorderedLoad() {
     }
 
-    /** Posts the load, waits for every row and checks it; returns the status counts. */
-    public static Map<String, Long> run(String apiBase, Map<String, String> headers, JdbcTemplate jdbc, String run,
+    /** What a run produced: status counts, and how long the posting took. */
+    public record Outcome(Map<String, Long> statuses, long postingMillis) {
+    }
+
+    /**
+     * Posts the load, waits for every row and checks what holds whatever the timing: every message
+     * stored once, none taken for a duplicate, and per thread the messages handled in turn
+     * ({@code processed}) stored in seq order; a late one is stored after its successors.
+     */
+    public static Outcome run(String apiBase, Map<String, String> headers, JdbcTemplate jdbc, String run,
                                         int threads, int perThread, int clients, boolean shuffled) throws Exception {
         List<String> bodies = new ArrayList<>();
         for (int t = 0; t < threads; t++) {
@@ -41,8 +50,23 @@ public final class DisorderedLoad {
         if (shuffled) {
             Collections.shuffle(bodies, new Random(run.hashCode()));
         }
+        long postingStarted = 0;
+        long postingMillis;
         ExecutorService pool = Executors.newFixedThreadPool(clients);
         try {
+            // a warm service, as in production: the JIT has compiled the request and handling paths
+            // (on 2 cores a cold JVM spends a third of its CPU compiling)
+            List<Future<HttpResponse<String>>> warmUp = new ArrayList<>();
+            for (int i = 0; i < WARM_UP; i++) {
+                String body = "{\"threadId\":\"" + run + "-warm-" + (i % 200) + "\",\"content\":\"warm-up\"}";
+                warmUp.add(pool.submit(() -> Http.send("POST", apiBase + "/api/messages", "application/json", body, headers)));
+            }
+            for (Future<HttpResponse<String>> post : warmUp) {
+                assertThat(post.get().statusCode()).isEqualTo(202);
+            }
+            await().atMost(Duration.ofSeconds(90)).pollInterval(Duration.ofMillis(250)).until(() -> jdbc.queryForObject(
+                    "SELECT count(*) FROM ar_message WHERE thread_id LIKE ?", Integer.class, run + "-warm-%") >= WARM_UP);
+            postingStarted = System.nanoTime();
             List<Future<HttpResponse<String>>> posts = new ArrayList<>();
             for (String body : bodies) {
                 posts.add(pool.submit(() -> Http.send("POST", apiBase + "/api/messages", "application/json", body, headers)));
@@ -51,20 +75,24 @@ public final class DisorderedLoad {
                 HttpResponse<String> response = post.get();
                 assertThat(response.statusCode()).as(response.body()).isEqualTo(202);
             }
+            postingMillis = (System.nanoTime() - postingStarted) / 1_000_000;
+            System.out.printf("%s: %d messages posted by %d clients in %d ms%n", run, bodies.size(), clients, postingMillis);
         } finally {
             pool.shutdown();
         }
         int total = threads * perThread;
         await().atMost(Duration.ofSeconds(90)).pollInterval(Duration.ofMillis(250)).until(() -> jdbc.queryForObject(
-                "SELECT count(*) FROM ar_message WHERE thread_id LIKE ?", Integer.class, run + "-%") >= total);
+                "SELECT count(*) FROM ar_message WHERE thread_id LIKE ? AND seq IS NOT NULL", Integer.class, run + "-%") >= total);
         Map<String, Long> statuses = new TreeMap<>();
-        jdbc.queryForList("SELECT status, count(*) AS n FROM ar_message WHERE thread_id LIKE ? GROUP BY status", run + "-%")
+        jdbc.queryForList("SELECT status, count(*) AS n FROM ar_message WHERE thread_id LIKE ? AND seq IS NOT NULL GROUP BY status", run + "-%")
                 .forEach(row -> statuses.put((String) row.get("status"), ((Number) row.get("n")).longValue()));
-        List<Long> expected = LongStream.rangeClosed(1, perThread).boxed().toList();
+        assertThat(statuses.keySet()).as("statuses").isSubsetOf("processed", "late");
+        assertThat(statuses.values().stream().mapToLong(Long::longValue).sum()).isEqualTo(total);
         for (int t = 0; t < threads; t++) {
-            assertThat(jdbc.queryForList("SELECT seq FROM ar_message WHERE thread_id = ? ORDER BY stored_order",
-                    Long.class, run + "-" + t)).as("stored order of thread " + t).containsExactlyElementsOf(expected);
+            List<Long> inOrder = jdbc.queryForList("SELECT seq FROM ar_message WHERE thread_id = ? AND status = 'processed'"
+                    + " ORDER BY stored_order", Long.class, run + "-" + t);
+            assertThat(inOrder).as("stored order of thread " + t).isSorted();
         }
-        return statuses;
+        return new Outcome(statuses, postingMillis);
     }
 }

@@ -1,0 +1,330 @@
+package io.asyncroutes.bench;
+
+import com.rabbitmq.client.AMQP;
+import com.rabbitmq.client.Channel;
+import com.rabbitmq.client.Connection;
+import com.rabbitmq.client.ConnectionFactory;
+import io.asyncroutes.AsyncRoutesApplication;
+import io.asyncroutes.support.EmbeddedProfileTest;
+import io.asyncroutes.support.Http;
+import io.asyncroutes.support.ServicesProfileTest;
+import java.io.File;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.DriverManager;
+import java.sql.ResultSet;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.TreeMap;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The pipeline benchmark of SPEC §5, run on purpose: {@code mvn -B test -Pbench -Dtest=PipelineBenchmark}
+ * (needs PostgreSQL, Redis and RabbitMQ with the consistent-hash plugin on localhost, and {@code wrk}:
+ * {@code apt-get install wrk}). The application runs as its own process, as a user runs it.
+ *
+ * <ol>
+ *   <li>RabbitMQ PerfTest (2 producers, 2 consumers, persistent, confirms, 300 B, 15 s): the broker's rate.</li>
+ *   <li>{@code services}: a backlog of 20 000 messages over 1 000 threads published over AMQP to
+ *   {@code <exchange>.in} (routing key = thread id, seq in order per thread, shuffled within windows of
+ *   50) while the application is stopped; then it starts and drains it into PostgreSQL. Rate =
+ *   rows / (last stored − first stored); statuses; per-thread order checked in the database.</li>
+ *   <li>{@code services} REST intake: wrk, 32 connections, 15 s (after 10 s of warm-up): accepted req/s, p99.</li>
+ *   <li>Accept → stored latency p50/p99 with a paced client at half that rate.</li>
+ *   <li>Embedded default: wrk for 15 s (after warm-up), then a graceful stop; rate = rows accepted in
+ *   the window / (last stored − first accepted).</li>
+ * </ol>
+ */
+class PipelineBenchmark {
+
+    private static final int MESSAGES = Integer.getInteger("bench.messages", 20_000);
+    private static final int THREADS = Integer.getInteger("bench.threads", 1_000);
+    private static final String SCHEMA = "ar_bench";
+    private static final String PREFIX = "ar-bench";
+    private static final String API_KEY = "bench-key";
+
+    @Test
+    void pipeline() throws Exception {
+        Map<String, String> results = new TreeMap<>();
+        System.out.printf("machine: %d cores, %s %s%n", Runtime.getRuntime().availableProcessors(),
+                System.getProperty("java.vm.name"), System.getProperty("java.version"));
+        double perfTest = perfTest();
+        results.put("1 RabbitMQ PerfTest (2x2, persistent, confirms, 300 B)", String.format("%,.0f msg/s", perfTest));
+
+        ServicesProfileTest.wipe(SCHEMA, PREFIX + ":", PREFIX);
+        int port = EmbeddedProfileTest.freePort();
+        Path logs = EmbeddedProfileTest.tempDir("ar-bench-");
+        Process app = startServices(port, logs, "topology");
+        awaitHealthy(port);
+        stop(app);
+
+        publishBacklog();
+        long started = System.nanoTime();
+        app = startServices(port, logs, "drain");
+        try {
+            awaitHealthy(port);
+            long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(10);
+            while (count("SELECT count(*) FROM ar_message WHERE thread_id LIKE 'bq-%'") < MESSAGES && System.nanoTime() < deadline) {
+                Thread.sleep(250);
+            }
+            double wall = (System.nanoTime() - started) / 1e9;
+            double drain = MESSAGES / seconds("SELECT EXTRACT(EPOCH FROM max(stored_at) - min(stored_at)) FROM ar_message WHERE thread_id LIKE 'bq-%'");
+            long outOfOrder = count("SELECT count(*) FROM (SELECT seq, lag(seq) OVER (PARTITION BY thread_id ORDER BY stored_order) AS prev"
+                    + " FROM ar_message WHERE thread_id LIKE 'bq-%') x WHERE prev IS NOT NULL AND seq <> prev + 1");
+            results.put("2 services: 20 000-message AMQP backlog drained into PostgreSQL", String.format(
+                    "%,.0f msg/s (%.1f%% of PerfTest; wall incl. start %.1f s); statuses %s; out-of-order rows %d",
+                    drain, 100 * drain / perfTest, wall, statuses("bq-%"), outOfOrder));
+
+            if (hasWrk()) {
+                String api = "http://127.0.0.1:" + port + "/api/messages";
+                wrk(api, 10, API_KEY, "ww"); // warm-up
+                double[] intake = wrk(api, 15, API_KEY, "wr");
+                results.put("3 services: REST intake, wrk 32 connections 15 s", String.format(
+                        "%,.0f accepted req/s, p99 %.1f ms", intake[0], intake[1]));
+                double rate = intake[0] / 2;
+                paced(api, rate, 10, "lat");
+                double p50 = seconds("SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY EXTRACT(EPOCH FROM stored_at - received_at))"
+                        + " FROM ar_message WHERE thread_id LIKE 'lat-%'");
+                double p99 = seconds("SELECT percentile_cont(0.99) WITHIN GROUP (ORDER BY EXTRACT(EPOCH FROM stored_at - received_at))"
+                        + " FROM ar_message WHERE thread_id LIKE 'lat-%'");
+                results.put("4 services: accept -> stored latency at half that rate", String.format(
+                        "%,.0f req/s paced: p50 %.1f ms, p99 %.1f ms", rate, p50 * 1000, p99 * 1000));
+            }
+        } finally {
+            stop(app);
+        }
+
+        if (hasWrk()) {
+            results.put("5 embedded default: REST end to end, wrk 32 connections 15 s", embedded());
+        }
+        System.out.println();
+        results.forEach((what, value) -> System.out.printf("| %s | %s |%n", what.substring(2), value));
+    }
+
+    // ------------------------------------------------------------------ the parts
+
+    private static double perfTest() throws Exception {
+        Process p = new ProcessBuilder(javaBin(), "-Xmx256m", "-cp", classpath(), "com.rabbitmq.perf.PerfTest",
+                "-h", "amqp://guest:guest@127.0.0.1:5672", "-x", "2", "-y", "2", "-f", "persistent", "-c", "100",
+                "-s", "300", "-z", "15", "-u", "ar-bench-perftest", "-ad", "true", "-i", "5")
+                .redirectErrorStream(true).start();
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        p.waitFor(60, TimeUnit.SECONDS);
+        Matcher m = Pattern.compile("receiving rate avg: (\\d+) msg/s").matcher(out);
+        if (!m.find()) {
+            throw new IllegalStateException("PerfTest printed no rate:\n" + out);
+        }
+        return Double.parseDouble(m.group(1));
+    }
+
+    private static void publishBacklog() throws Exception {
+        List<String[]> messages = new ArrayList<>(MESSAGES);
+        for (int i = 0; i < MESSAGES; i++) {
+            int t = i % THREADS;
+            int seq = i / THREADS + 1;
+            String thread = "bq-" + t;
+            messages.add(new String[] {thread, "{\"id\":\"" + thread + "-" + seq + "\",\"threadId\":\"" + thread
+                    + "\",\"seq\":" + seq + ",\"content\":\"message " + seq + " of thread " + t + "\"}"});
+        }
+        Random random = new Random(11);
+        for (int i = 0; i < MESSAGES; i += 50) {
+            Collections.shuffle(messages.subList(i, Math.min(MESSAGES, i + 50)), random); // local disorder
+        }
+        ConnectionFactory factory = new ConnectionFactory();
+        factory.setHost("127.0.0.1");
+        try (Connection connection = factory.newConnection(); Channel channel = connection.createChannel()) {
+            channel.confirmSelect();
+            AMQP.BasicProperties persistent = new AMQP.BasicProperties.Builder()
+                    .deliveryMode(2).contentType("application/json").build();
+            for (String[] m : messages) {
+                channel.basicPublish(PREFIX + ".in", m[0], persistent, m[1].getBytes(StandardCharsets.UTF_8));
+            }
+            channel.waitForConfirmsOrDie(60_000);
+        }
+    }
+
+    private static String embedded() throws Exception {
+        Path dataDir = EmbeddedProfileTest.tempDir("ar-bench-embedded-");
+        int port = EmbeddedProfileTest.freePort();
+        Process app = start(dataDir, List.of("--app.data-dir=" + dataDir, "--server.port=" + port,
+                "--spring.data.redis.port=" + EmbeddedProfileTest.freePort()), "embedded");
+        long windowStart;
+        double[] intake;
+        try {
+            awaitHealthy(port);
+            String api = "http://127.0.0.1:" + port + "/api/messages";
+            wrk(api, 10, null, "ew");
+            windowStart = System.currentTimeMillis();
+            intake = wrk(api, 15, null, "er");
+        } finally {
+            stop(app); // graceful: whatever is in flight is drained and stored
+        }
+        String url = "jdbc:h2:file:" + dataDir.resolve("h2/async-routes") + ";MODE=PostgreSQL;DATABASE_TO_LOWER=TRUE";
+        try (java.sql.Connection c = DriverManager.getConnection(url, "sa", "");
+             ResultSet rs = c.createStatement().executeQuery("SELECT count(*), min(received_at), max(stored_at),"
+                     + " sum(CASE WHEN status = 'processed' THEN 1 ELSE 0 END) FROM ar_message WHERE thread_id LIKE 'er-%'")) {
+            rs.next();
+            long rows = rs.getLong(1);
+            double span = (rs.getTimestamp(3).getTime() - rs.getTimestamp(2).getTime()) / 1000.0;
+            return String.format("%,.0f accepted req/s (p99 %.1f ms); %,d rows, %,d processed, stored at %,.0f msg/s end to end",
+                    intake[0], intake[1], rows, rs.getLong(4), rows / span);
+        }
+    }
+
+    // ------------------------------------------------------------------ helpers
+
+    private static Process startServices(int port, Path logs, String name) throws Exception {
+        return start(logs, List.of("--spring.profiles.active=services", "--server.port=" + port,
+                "--server.address=127.0.0.1",
+                "--app.security.api-key=" + API_KEY,
+                "--spring.datasource.url=jdbc:postgresql://127.0.0.1:5432/test?currentSchema=" + SCHEMA,
+                "--spring.flyway.schemas=" + SCHEMA,
+                "--app.redis.key-prefix=" + PREFIX + ":",
+                "--app.rabbitmq.exchange=" + PREFIX, "--app.rabbitmq.prefix=" + PREFIX,
+                "--spring.quartz.scheduler-name=" + PREFIX), name);
+    }
+
+    private static Process start(Path logDir, List<String> args, String name) throws Exception {
+        List<String> command = new ArrayList<>(List.of(javaBin(), "-Xms1g", "-Xmx1g", "-cp", classpath(),
+                AsyncRoutesApplication.class.getName(), "--logging.level.root=WARN"));
+        command.addAll(args);
+        return new ProcessBuilder(command).redirectErrorStream(true)
+                .redirectOutput(new File(logDir.toFile(), name + ".log")).start();
+    }
+
+    private static void stop(Process app) throws InterruptedException {
+        app.destroy(); // SIGTERM: graceful shutdown drains in-flight work
+        if (!app.waitFor(90, TimeUnit.SECONDS)) {
+            app.destroyForcibly();
+        }
+    }
+
+    private static void awaitHealthy(int port) throws InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(120);
+        while (System.nanoTime() < deadline) {
+            try {
+                if (Http.get("http://127.0.0.1:" + port + "/actuator/health").body().contains("\"status\":\"UP\"")) {
+                    return;
+                }
+            } catch (RuntimeException notYet) {
+                // not listening yet
+            }
+            Thread.sleep(500);
+        }
+        throw new IllegalStateException("the application did not become healthy on port " + port);
+    }
+
+    private static boolean hasWrk() {
+        return new File("/usr/bin/wrk").canExecute();
+    }
+
+    /** wrk with 2 threads and 32 connections posting distinct-thread messages; {accepted req/s, p99 ms}. */
+    private static double[] wrk(String url, int seconds, String apiKey, String threadPrefix) throws Exception {
+        Path script = Files.createTempFile("ar-bench-", ".lua");
+        Files.writeString(script, """
+                local counter = 0
+                local tid = math.random(1, 1e9)
+                wrk.method = "POST"
+                wrk.headers["Content-Type"] = "application/json"
+                %s
+                request = function()
+                  counter = counter + 1
+                  return wrk.format(nil, nil, nil, string.format('{"threadId":"%s-%%d-%%d","content":"hello %%d"}', tid, counter %% 500, counter))
+                end
+                """.formatted(apiKey == null ? "" : "wrk.headers[\"X-API-Key\"] = \"" + apiKey + "\"", threadPrefix));
+        Process p = new ProcessBuilder("wrk", "-t2", "-c32", "-d" + seconds + "s", "--latency", "-s", script.toString(), url)
+                .redirectErrorStream(true).start();
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        p.waitFor(seconds + 30L, TimeUnit.SECONDS);
+        if (out.contains("Non-2xx")) {
+            throw new IllegalStateException("wrk saw errors:\n" + out);
+        }
+        Matcher rate = Pattern.compile("Requests/sec:\\s+([\\d.]+)").matcher(out);
+        Matcher p99 = Pattern.compile("99%\\s+([\\d.]+)(us|ms|s)").matcher(out);
+        if (!rate.find() || !p99.find()) {
+            throw new IllegalStateException("unexpected wrk output:\n" + out);
+        }
+        double latency = Double.parseDouble(p99.group(1));
+        latency = switch (p99.group(2)) {
+            case "us" -> latency / 1000;
+            case "s" -> latency * 1000;
+            default -> latency;
+        };
+        return new double[] {Double.parseDouble(rate.group(1)), latency};
+    }
+
+    /** Posts at a fixed rate from 32 client threads for the given time. */
+    private static void paced(String url, double perSecond, int seconds, String threadPrefix) throws Exception {
+        int clients = 32;
+        long intervalNanos = (long) (1e9 * clients / perSecond);
+        List<Thread> threads = new ArrayList<>();
+        long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(seconds);
+        for (int c = 0; c < clients; c++) {
+            int client = c;
+            Thread t = new Thread(() -> {
+                long next = System.nanoTime() + (long) (intervalNanos * (client / (double) clients));
+                int n = 0;
+                while (next < end) {
+                    long wait = next - System.nanoTime();
+                    if (wait > 0) {
+                        java.util.concurrent.locks.LockSupport.parkNanos(wait);
+                    }
+                    Http.send("POST", url, "application/json", "{\"threadId\":\"" + threadPrefix + "-" + client + "-" + (n++ % 50)
+                            + "\",\"content\":\"paced\"}", Map.of("X-API-Key", API_KEY));
+                    next += intervalNanos;
+                }
+            });
+            t.start();
+            threads.add(t);
+        }
+        for (Thread t : threads) {
+            t.join();
+        }
+        Thread.sleep(Duration.ofSeconds(3).toMillis()); // the last ones are stored
+    }
+
+    private static long count(String sql) throws Exception {
+        return (long) seconds(sql);
+    }
+
+    private static double seconds(String sql) throws Exception {
+        try (java.sql.Connection c = DriverManager.getConnection("jdbc:postgresql://127.0.0.1:5432/test?currentSchema=" + SCHEMA,
+                "postgres", ""); ResultSet rs = c.createStatement().executeQuery(sql)) {
+            rs.next();
+            return rs.getDouble(1);
+        }
+    }
+
+    private static Map<String, Long> statuses(String like) throws Exception {
+        Map<String, Long> statuses = new TreeMap<>();
+        try (java.sql.Connection c = DriverManager.getConnection("jdbc:postgresql://127.0.0.1:5432/test?currentSchema=" + SCHEMA,
+                "postgres", ""); ResultSet rs = c.createStatement().executeQuery(
+                "SELECT status, count(*) FROM ar_message WHERE thread_id LIKE '" + like + "' GROUP BY status")) {
+            while (rs.next()) {
+                statuses.put(rs.getString(1), rs.getLong(2));
+            }
+        }
+        return statuses;
+    }
+
+    private static String javaBin() {
+        return Path.of(System.getProperty("java.home"), "bin", "java").toString();
+    }
+
+    private static String classpath() {
+        return java.util.Arrays.stream(System.getProperty("surefire.test.class.path", System.getProperty("java.class.path"))
+                        .split(File.pathSeparator))
+                .filter(entry -> !entry.isBlank())
+                .map(entry -> Path.of(entry).toAbsolutePath().normalize().toString())
+                .distinct()
+                .collect(java.util.stream.Collectors.joining(File.pathSeparator));
+    }
+}
