@@ -23,9 +23,6 @@ import org.springframework.jdbc.core.JdbcTemplate;
  */
 class DisorderedArrivalTest extends EmbeddedProfileTest {
 
-    /** The default gap timeout (app.ordering.gap-timeout), unchanged in these tests. */
-    private static final long GAP_TIMEOUT_MILLIS = 2000;
-
     @LocalServerPort
     int port;
     @Autowired
@@ -47,17 +44,7 @@ class DisorderedArrivalTest extends EmbeddedProfileTest {
         double gapsBefore = gapsSkipped();
         String run = "dis-" + UUID.randomUUID().toString().substring(0, 8);
         DisorderedLoad.Outcome outcome = DisorderedLoad.run("http://127.0.0.1:" + port, Map.of(), jdbc, run, 40, 25, 16, shuffled);
-        double gaps = gapsSkipped() - gapsBefore;
-        if (outcome.postingMillis() < GAP_TIMEOUT_MILLIS) {
-            // every predecessor arrived within the gap timeout of its successor: nothing may be skipped
-            assertThat(outcome.statuses()).containsExactly(Map.entry("processed", 1000L));
-            assertThat(gaps).as("gaps skipped").isZero();
-        } else {
-            // posting itself took longer than the gap timeout: a predecessor may truly have come later
-            // than that; it is then handled late, never lost or taken for a duplicate (checked above)
-            System.out.printf("posting took %d ms, more than the gap timeout: %s, %.0f gaps skipped%n",
-                    outcome.postingMillis(), outcome.statuses(), gaps);
-        }
+        DisorderedLoad.assertNoGapSkippedWhenPostedWithinTheGapTimeout(outcome, gapsSkipped() - gapsBefore, 1000);
     }
 
     @Test

@@ -40,6 +40,7 @@ class KillNineTest {
         Set<String> accepted = ConcurrentHashMap.newKeySet();
         AtomicInteger next = new AtomicInteger();
         AtomicBoolean posting = new AtomicBoolean(true);
+        AtomicInteger refused = new AtomicInteger();
         String api = "http://127.0.0.1:" + httpPort + "/api/messages";
 
         // 80 threads x 25 messages with seq, shuffled: disordered arrival while the process dies
@@ -64,17 +65,23 @@ class KillNineTest {
                         int[] m = messages.get(n);
                         String id = "kill-" + m[0] + "-" + m[1];
                         try {
-                            if (Http.postJson(api, "{\"id\":\"" + id + "\",\"threadId\":\"kill-" + m[0]
-                                    + "\",\"seq\":" + m[1] + ",\"content\":\"load\"}").statusCode() == 202) {
+                            int status = Http.postJson(api, "{\"id\":\"" + id + "\",\"threadId\":\"kill-" + m[0]
+                                    + "\",\"seq\":" + m[1] + ",\"content\":\"load\"}").statusCode();
+                            if (status == 202) {
                                 accepted.add(id);
+                            } else {
+                                refused.incrementAndGet();
                             }
-                        } catch (RuntimeException connectionRefusedOnceKilled) {
-                            return;
+                        } catch (RuntimeException noAnswer) {
+                            // a connection reset by the kill, or a kept-alive connection the server had
+                            // just closed: not accepted, so not expected; the client goes on
+                            refused.incrementAndGet();
                         }
                     }
                 });
             }
-            await().atMost(Duration.ofSeconds(60)).until(() -> accepted.size() >= 300);
+            await().atMost(Duration.ofSeconds(60)).until(() -> accepted.size() >= 300 || next.get() >= messages.size());
+            assertThat(accepted.size()).as("accepted before the kill (%d refused)", refused.get()).isGreaterThanOrEqualTo(300);
         } finally {
             first.destroyForcibly(); // SIGKILL: no shutdown hook, no draining
             first.waitFor(30, TimeUnit.SECONDS);

@@ -95,4 +95,23 @@ public final class DisorderedLoad {
         }
         return new Outcome(statuses, postingMillis);
     }
+
+    /** The default gap timeout (app.ordering.gap-timeout), unchanged in these tests. */
+    public static final long GAP_TIMEOUT_MILLIS = 2000;
+
+    /**
+     * SPEC §5's strict case: when the whole posting took less than the gap timeout, every predecessor
+     * arrived within it of its successor, so nothing may be skipped and everything is {@code processed}.
+     * When posting itself took longer, a predecessor may truly have come later than that; it is then
+     * {@code late}, never lost or taken for a duplicate ({@link #run} checked that).
+     */
+    public static void assertNoGapSkippedWhenPostedWithinTheGapTimeout(Outcome outcome, double gapsSkipped, int total) {
+        if (outcome.postingMillis() < GAP_TIMEOUT_MILLIS) {
+            assertThat(outcome.statuses()).containsExactly(Map.entry("processed", (long) total));
+            assertThat(gapsSkipped).as("gaps skipped").isZero();
+        } else {
+            System.out.printf("posting took %d ms, more than the gap timeout: %s, %.0f gaps skipped%n",
+                    outcome.postingMillis(), outcome.statuses(), gapsSkipped);
+        }
+    }
 }
