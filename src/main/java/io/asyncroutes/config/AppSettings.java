@@ -64,6 +64,10 @@ public class AppSettings {
         private int batchSize = 100;
         /** How long handle-message waits for its wireTap to reach the durable persist queue. */
         private Duration handoffTimeout = Duration.ofSeconds(10);
+        /** Hand-off batches published at the same time; a thread's results always use the same lane. */
+        private int handoffLanes = 8;
+        /** Most results in one persist-queue message. */
+        private int handoffBatchSize = 100;
         /** First delay between attempts while the database is unreachable. */
         private Duration retryInitialDelay = Duration.ofMillis(500);
         /** Longest delay between attempts while the database is unreachable (retries never stop). */
@@ -73,6 +77,10 @@ public class AppSettings {
         public void setBatchSize(int v) { this.batchSize = v; }
         public Duration getHandoffTimeout() { return handoffTimeout; }
         public void setHandoffTimeout(Duration v) { this.handoffTimeout = v; }
+        public int getHandoffLanes() { return handoffLanes; }
+        public void setHandoffLanes(int v) { this.handoffLanes = v; }
+        public int getHandoffBatchSize() { return handoffBatchSize; }
+        public void setHandoffBatchSize(int v) { this.handoffBatchSize = v; }
         public Duration getRetryInitialDelay() { return retryInitialDelay; }
         public void setRetryInitialDelay(Duration v) { this.retryInitialDelay = v; }
         public Duration getRetryMaxDelay() { return retryMaxDelay; }

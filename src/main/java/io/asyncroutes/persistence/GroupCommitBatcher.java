@@ -1,5 +1,6 @@
 package io.asyncroutes.persistence;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import io.asyncroutes.support.RejectedInputException;
 import io.asyncroutes.pipeline.MessageResult;
 import io.asyncroutes.support.Headers;
@@ -16,6 +17,7 @@ import java.util.concurrent.TimeUnit;
 import org.apache.camel.AsyncCallback;
 import org.apache.camel.CamelContext;
 import org.apache.camel.CamelContextAware;
+import org.apache.camel.Endpoint;
 import org.apache.camel.Exchange;
 import org.apache.camel.ProducerTemplate;
 import org.apache.camel.support.AsyncProcessorSupport;
@@ -43,10 +45,14 @@ public class GroupCommitBatcher extends AsyncProcessorSupport implements CamelCo
     private final java.util.concurrent.Semaphore waiting;
     private CamelContext camelContext;
     private ProducerTemplate template;
+    private Endpoint batchEndpoint;
+    private Endpoint singleEndpoint;
+    private Endpoint deadLetterEndpoint;
     private Thread writer;
     private volatile boolean running;
 
-    record Pending(Exchange exchange, Map<String, Object> row, AsyncCallback callback) {
+    /** One persist-queue message: a single result or a hand-off batch of them. */
+    record Pending(Exchange exchange, List<Map<String, Object>> rows, AsyncCallback callback) {
     }
 
     private final String deadLetterUri;
@@ -61,9 +67,9 @@ public class GroupCommitBatcher extends AsyncProcessorSupport implements CamelCo
 
     @Override
     public boolean process(Exchange exchange, AsyncCallback callback) {
-        Map<String, Object> row;
+        List<Map<String, Object>> rows;
         try {
-            row = toRow(exchange.getMessage().getBody(String.class));
+            rows = toRows(exchange.getMessage().getBody(String.class));
         } catch (RuntimeException e) {
             // dead-lettered at once by the consumer's route configuration, like any contract breach
             exchange.setException(new RejectedInputException(422, "invalid_result", "not a message result",
@@ -77,23 +83,44 @@ public class GroupCommitBatcher extends AsyncProcessorSupport implements CamelCo
             return true;
         }
         // back-pressure: an asynchronous consumer blocks here while this many rows wait for the writer
+        int permits = Math.min(rows.size(), batchSize * 8);
         try {
-            waiting.acquire();
+            waiting.acquire(permits);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             exchange.setException(e);
             callback.done(true);
             return true;
         }
-        pending.add(new Pending(exchange, row, sync -> {
-            waiting.release();
+        pending.add(new Pending(exchange, rows, sync -> {
+            waiting.release(permits);
             callback.done(sync);
         }));
         return false;
     }
 
-    static Map<String, Object> toRow(String json) {
-        MessageResult r = Json.read(json, MessageResult.class);
+    /** A result object, or a JSON array of them (a hand-off batch), as rows. */
+    static List<Map<String, Object>> toRows(String json) {
+        JsonNode tree = Json.readTree(json);
+        if (!tree.isArray()) {
+            return List.of(toRow(json, Json.treeToValue(tree, MessageResult.class)));
+        }
+        if (tree.isEmpty()) {
+            throw new IllegalArgumentException("an empty batch");
+        }
+        List<Map<String, Object>> rows = new ArrayList<>(tree.size());
+        for (int i = 0; i < tree.size(); i++) {
+            JsonNode element = tree.get(i);
+            try {
+                rows.add(toRow(element.toString(), Json.treeToValue(element, MessageResult.class)));
+            } catch (IllegalArgumentException e) {
+                throw new IllegalArgumentException("batch element " + i + ": " + e.getMessage(), e);
+            }
+        }
+        return rows;
+    }
+
+    static Map<String, Object> toRow(String json, MessageResult r) {
         if (r.getId() == null || r.getThreadId() == null || r.getStatus() == null) {
             throw new IllegalArgumentException("id, threadId and status are required");
         }
@@ -117,7 +144,12 @@ public class GroupCommitBatcher extends AsyncProcessorSupport implements CamelCo
                     continue;
                 }
                 batch.add(first);
-                pending.drainTo(batch, batchSize - 1);
+                int rows = first.rows().size();
+                Pending next;
+                while (rows < batchSize && (next = pending.poll()) != null) {
+                    batch.add(next);
+                    rows += next.rows().size();
+                }
                 write(batch);
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
@@ -138,8 +170,8 @@ public class GroupCommitBatcher extends AsyncProcessorSupport implements CamelCo
 
     private void write(List<Pending> batch) {
         List<Map<String, Object>> rows = new ArrayList<>(batch.size());
-        batch.forEach(p -> rows.add(p.row()));
-        Exchange result = template.send(batchUri, e -> e.getMessage().setBody(rows));
+        batch.forEach(p -> rows.addAll(p.rows()));
+        Exchange result = template.send(batchEndpoint, e -> e.getMessage().setBody(rows));
         if (result.getException() == null) {
             batch.forEach(p -> p.callback().done(false));
             return;
@@ -152,23 +184,32 @@ public class GroupCommitBatcher extends AsyncProcessorSupport implements CamelCo
         LOG.warn("Batch of {} rows failed ({}); writing them one by one", batch.size(),
                 result.getException().toString());
         for (Pending p : batch) {
-            Exchange single = template.send(singleUri, e -> e.getMessage().setBody(p.row()));
-            Exception error = single.getException();
-            if (error != null && !TransientErrors.isTransient(error)) {
-                LOG.error("Row {} can never be written: {}", p.row().get("id"), error.toString());
-                // a copy of the consumed exchange keeps its headers and its route of origin
-                Exchange dead = p.exchange().copy();
-                dead.getMessage().setHeader(Headers.DEAD_LETTER_REASON, "unwritable_row: " + error.getMessage());
-                dead.getMessage().setBody(p.row().get("result"));
-                single = template.send(deadLetterUri, dead);
-                error = single.getException();
+            Exception error = null;
+            for (Map<String, Object> row : p.rows()) {
+                Exception rowError = writeOne(p.exchange(), row);
+                error = error != null ? error : rowError;
             }
             if (error != null) {
-                fail(p, error);
+                fail(p, error); // transient: the whole message goes back; its written rows are idempotent
             } else {
                 p.callback().done(false);
             }
         }
+    }
+
+    /** Writes one row, dead-letters it if it can never be written; returns a transient error, if any. */
+    private Exception writeOne(Exchange consumed, Map<String, Object> row) {
+        Exchange single = template.send(singleEndpoint, e -> e.getMessage().setBody(row));
+        Exception error = single.getException();
+        if (error != null && !TransientErrors.isTransient(error)) {
+            LOG.error("Row {} can never be written: {}", row.get("id"), error.toString());
+            // a copy of the consumed exchange keeps its headers and its route of origin
+            Exchange dead = consumed.copy();
+            dead.getMessage().setHeader(Headers.DEAD_LETTER_REASON, "unwritable_row: " + error.getMessage());
+            dead.getMessage().setBody(row.get("result"));
+            error = template.send(deadLetterEndpoint, dead).getException();
+        }
+        return error;
     }
 
     private static void fail(Pending p, Exception e) {
@@ -180,6 +221,9 @@ public class GroupCommitBatcher extends AsyncProcessorSupport implements CamelCo
     protected void doStart() throws Exception {
         template = camelContext.createProducerTemplate();
         template.start();
+        batchEndpoint = camelContext.getEndpoint(batchUri);
+        singleEndpoint = camelContext.getEndpoint(singleUri);
+        deadLetterEndpoint = camelContext.getEndpoint(deadLetterUri);
         running = true;
         writer = new Thread(this::writeLoop, "persist-writer");
         writer.start();

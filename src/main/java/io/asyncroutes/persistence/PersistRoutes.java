@@ -1,11 +1,7 @@
 package io.asyncroutes.persistence;
 
 import io.asyncroutes.config.AppSettings;
-import io.asyncroutes.support.Headers;
 import io.asyncroutes.support.SharedRouteConfigurations;
-import java.util.concurrent.CompletableFuture;
-import org.apache.camel.Exchange;
-import org.apache.camel.ExchangePattern;
 import org.apache.camel.builder.RouteBuilder;
 
 /**
@@ -13,7 +9,8 @@ import org.apache.camel.builder.RouteBuilder;
  *
  * <ul>
  *   <li>{@code persist-handoff}: the wireTap target. Puts the result on the durable persist
- *   queue, grouped by thread id, then tells {@code handle-message} the hand-off is done.</li>
+ *   queue, batched with other threads' results ({@link HandoffBatcher}: one lane per thread, so one
+ *   thread's saves stay in order), then tells {@code handle-message} the hand-off is done.</li>
  *   <li>{@code persist-message}: drains the persist queue through a {@link GroupCommitBatcher};
  *   a message is acknowledged once its row is committed.</li>
  *   <li>{@code persist-batch} / {@code persist-one}: the JDBC writes, retried while the database
@@ -34,20 +31,16 @@ public class PersistRoutes extends RouteBuilder {
 
     @Override
     public void configure() {
+        // one result per tap; the batcher publishes them in batches and completes each tap's hand-off
+        // future once the broker has confirmed the batch holding it
+        AppSettings.Persistence persistence = settings.getPersistence();
         from("direct:persist-handoff").routeId("persist-handoff")
                 .errorHandler(noErrorHandler())
-                // RabbitMQ: the thread id picks the persist partition (JMS uses JMSXGroupID instead)
-                .setHeader(Headers.RABBIT_ROUTING_KEY, header(Headers.JMS_GROUP))
-                .doTry()
-                    .to(ExchangePattern.InOnly, "{{app.endpoints.persist-publish}}")
-                    .process(exchange -> handoff(exchange).complete(null))
-                .doCatch(Exception.class)
-                    .process(exchange -> handoff(exchange).completeExceptionally(
-                            exchange.getProperty(Exchange.EXCEPTION_CAUGHT, Exception.class)))
-                .end();
+                .process(new HandoffBatcher(persistence.getHandoffLanes(), persistence.getHandoffBatchSize(),
+                        "{{app.endpoints.persist-publish}}"));
 
         GroupCommitBatcher batcher = new GroupCommitBatcher(
-                settings.getPersistence().getBatchSize(), "direct:persist-batch", "direct:persist-one", "direct:dead-letter");
+                persistence.getBatchSize(), "direct:persist-batch", "direct:persist-one", "direct:dead-letter");
         from("{{app.endpoints.persist}}").routeId("persist-message")
                 .routeConfigurationId(SharedRouteConfigurations.INTAKE)
                 .process(ACKNOWLEDGEMENT)
@@ -60,10 +53,5 @@ public class PersistRoutes extends RouteBuilder {
         from("direct:persist-one").routeId("persist-one")
                 .routeConfigurationId(SharedRouteConfigurations.DATABASE)
                 .to("sql:" + MessageSql.INSERT);
-    }
-
-    @SuppressWarnings("unchecked")
-    private static CompletableFuture<Void> handoff(Exchange exchange) {
-        return exchange.getProperty(Headers.HANDOFF, CompletableFuture.class);
     }
 }

@@ -58,6 +58,35 @@ class PersistMessageTest extends EmbeddedProfileTest {
     }
 
     @Test
+    void aHandoffBatchIsStoredRowByRowAndItsUnwritableRowAloneIsDeadLettered() {
+        String marker = UUID.randomUUID().toString();
+        StringBuilder batch = new StringBuilder("[");
+        for (int i = 0; i < 30; i++) {
+            batch.append(i == 0 ? "" : ",").append(result("batch-" + marker + "-" + i, "tb-" + marker, "ok"));
+        }
+        batch.append(",").append(result("batch-bad-" + marker, "t".repeat(200), "cannot fit")).append("]");
+        producer.sendBodyAndHeader("jms:queue:ar.persist", batch.toString(), "testMarker", marker);
+
+        awaitRows("thread_id = ?", "tb-" + marker, 30);
+        Exchange dead = consumer.receive("jms:queue:ar.dead-letter?selector=testMarker='" + marker + "'", 15_000);
+        assertThat(dead).as("dead letter").isNotNull();
+        assertThat(dead.getMessage().getHeader(Headers.DEAD_LETTER_REASON, String.class)).startsWith("unwritable_row");
+        assertThat(dead.getMessage().getBody(String.class)).as("only the bad row").contains("batch-bad-" + marker)
+                .doesNotContain("batch-" + marker + "-0");
+    }
+
+    @Test
+    void aBatchWithAMalformedElementIsDeadLetteredWhole() {
+        String marker = UUID.randomUUID().toString();
+        String batch = "[" + result("mal-" + marker, "tm-" + marker, "ok") + ",{\"id\":\"no-thread\"}]";
+        producer.sendBodyAndHeader("jms:queue:ar.persist", batch, "testMarker", marker);
+
+        assertThat(deadLetterReason(marker)).startsWith("invalid_result: not a message result")
+                .contains("batch element 1");
+        assertThat(jdbc.queryForObject("SELECT COUNT(*) FROM ar_message WHERE id = ?", Integer.class, "mal-" + marker)).isZero();
+    }
+
+    @Test
     void savesOfOneThreadLandInOrder() {
         String thread = "order-" + UUID.randomUUID();
         int messages = 300;

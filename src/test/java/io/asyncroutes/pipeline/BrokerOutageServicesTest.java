@@ -1,0 +1,163 @@
+package io.asyncroutes.pipeline;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import io.asyncroutes.AsyncRoutesApplication;
+import io.asyncroutes.support.EmbeddedProfileTest;
+import io.asyncroutes.support.Http;
+import io.asyncroutes.support.ServicesProfileTest;
+import io.asyncroutes.support.TcpProxy;
+import java.net.http.HttpResponse;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.stream.Collectors;
+import org.apache.camel.test.spring.junit5.CamelSpringBootTest;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.Test;
+import org.springframework.beans.factory.annotation.Autowired;
+import org.springframework.boot.test.context.SpringBootTest;
+import org.springframework.boot.test.web.server.LocalServerPort;
+import org.springframework.jdbc.core.JdbcTemplate;
+import org.springframework.test.context.ActiveProfiles;
+import org.springframework.test.context.DynamicPropertyRegistry;
+import org.springframework.test.context.DynamicPropertySource;
+
+/**
+ * Issue #9 / SPEC §6: RabbitMQ unreachable for 10 s under load on the {@code services} profile,
+ * then back. The application reaches the broker through a TCP proxy that the test cuts (open
+ * connections drop, new ones are refused) and restores. Clients keep posting and, like real
+ * clients, post again whatever was not accepted. Every accepted message ends in PostgreSQL
+ * exactly once, and none is stored as {@code duplicate}.
+ *
+ * <p>Its own exchange, queues, schema and key prefix: the application instance of the other
+ * {@code services} tests may still be running in this JVM and must not take its messages.
+ */
+@CamelSpringBootTest
+@ActiveProfiles("services")
+@SpringBootTest(classes = AsyncRoutesApplication.class, webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT)
+class BrokerOutageServicesTest {
+
+    private static final String SCHEMA = "ar_outage";
+    private static final String PREFIX = "ar-outage";
+    private static final String API_KEY = "outage-key";
+    private static final TcpProxy BROKER_LINK;
+
+    static {
+        ServicesProfileTest.wipe(SCHEMA, PREFIX + ":", PREFIX);
+        BROKER_LINK = new TcpProxy(EmbeddedProfileTest.freePort(), 5672);
+    }
+
+    @DynamicPropertySource
+    static void properties(DynamicPropertyRegistry registry) {
+        registry.add("spring.rabbitmq.port", BROKER_LINK::port);
+        registry.add("spring.rabbitmq.connection-timeout", () -> "2s");
+        registry.add("app.security.api-key", () -> API_KEY);
+        registry.add("spring.datasource.url", () -> "jdbc:postgresql://127.0.0.1:5432/test?currentSchema=" + SCHEMA);
+        registry.add("spring.flyway.schemas", () -> SCHEMA);
+        registry.add("app.redis.key-prefix", () -> PREFIX + ":");
+        registry.add("app.rabbitmq.exchange", () -> PREFIX);
+        registry.add("app.rabbitmq.prefix", () -> PREFIX);
+        registry.add("server.address", () -> "127.0.0.1");
+        registry.add("spring.quartz.scheduler-name", () -> PREFIX);
+        registry.add("app.persistence.handoff-timeout", () -> "2s");
+    }
+
+    @AfterAll
+    static void closeLink() {
+        BROKER_LINK.close();
+    }
+
+    @LocalServerPort
+    int port;
+    @Autowired
+    JdbcTemplate jdbc;
+
+    @Test
+    void brokerUnreachableForTenSecondsUnderLoadLosesNothingAndDuplicatesNothing() throws Exception {
+        String run = "bo-" + UUID.randomUUID().toString().substring(0, 8);
+        int threads = 24;
+        int perThread = 25;
+        AtomicInteger accepted = new AtomicInteger();
+        AtomicInteger refused = new AtomicInteger();
+        ExecutorService clients = Executors.newFixedThreadPool(8);
+        List<Future<?>> posting = new ArrayList<>();
+        for (int t = 0; t < threads; t++) {
+            String thread = run + "-" + t;
+            posting.add(clients.submit(() -> {
+                for (int seq = 1; seq <= perThread; seq++) {
+                    String body = "{\"id\":\"" + thread + "-" + seq + "\",\"threadId\":\"" + thread + "\",\"seq\":" + seq
+                            + ",\"content\":\"m\"}";
+                    postUntilAccepted(body, refused);
+                    accepted.incrementAndGet();
+                    sleepQuietly(20); // steady load spread over the outage
+                }
+                return null;
+            }));
+        }
+
+        await().atMost(Duration.ofSeconds(30)).until(() -> accepted.get() >= threads * perThread / 5);
+        BROKER_LINK.cut();
+        int acceptedAtCut = accepted.get();
+        try {
+            // the outage really bites: the intake refuses what it cannot make durable
+            await().atMost(Duration.ofSeconds(10)).until(() -> refused.get() > 0);
+            sleepQuietly(10_000); // the outage itself: 10 s of nothing reachable
+        } finally {
+            BROKER_LINK.restore();
+        }
+        for (Future<?> p : posting) {
+            p.get(120, TimeUnit.SECONDS);
+        }
+        clients.shutdown();
+        assertThat(acceptedAtCut).as("load was running when the broker went away").isLessThan(threads * perThread);
+
+        int expected = threads * perThread;
+        await().atMost(Duration.ofSeconds(90)).pollInterval(Duration.ofMillis(250)).until(() ->
+                jdbc.queryForObject("SELECT COUNT(*) FROM ar_message WHERE thread_id LIKE ?", Integer.class, run + "-%") >= expected);
+        assertThat(jdbc.queryForObject("SELECT COUNT(DISTINCT id) FROM ar_message WHERE thread_id LIKE ?", Integer.class, run + "-%"))
+                .as("every accepted message stored exactly once").isEqualTo(expected);
+        Map<String, Integer> statuses = jdbc.queryForList(
+                        "SELECT status, COUNT(*) AS n FROM ar_message WHERE thread_id LIKE ? GROUP BY status", run + "-%").stream()
+                .collect(Collectors.toMap(row -> (String) row.get("status"), row -> ((Number) row.get("n")).intValue()));
+        assertThat(statuses).as("statuses after the outage").doesNotContainKey("duplicate").doesNotContainKey("failed");
+        assertThat(statuses.getOrDefault("processed", 0) + statuses.getOrDefault("late", 0)).isEqualTo(expected);
+    }
+
+    /** A client's retry: whatever was not accepted (503 while the broker is away, a dropped connection) is posted again. */
+    private void postUntilAccepted(String body, AtomicInteger refused) {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(90);
+        while (System.nanoTime() < deadline) {
+            try {
+                HttpResponse<String> response = Http.send("POST", "http://127.0.0.1:" + port + "/api/messages",
+                        "application/json", body, Map.of("X-API-Key", API_KEY));
+                if (response.statusCode() == 202) {
+                    return;
+                }
+                assertThat(response.statusCode()).as("only an outage refuses a valid message: %s", response.body())
+                        .isEqualTo(503);
+            } catch (RuntimeException e) {
+                // the request itself failed: post again
+            }
+            refused.incrementAndGet();
+            sleepQuietly(200);
+        }
+        throw new AssertionError("not accepted within 90 s: " + body);
+    }
+
+    private static void sleepQuietly(long millis) {
+        try {
+            TimeUnit.MILLISECONDS.sleep(millis);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+}
