@@ -9,13 +9,17 @@ import io.asyncroutes.support.Headers;
 import io.asyncroutes.support.Json;
 import java.time.Instant;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ExecutionException;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.ExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import org.apache.camel.AsyncCallback;
 import org.apache.camel.Exchange;
 import org.apache.camel.ExchangePattern;
 import org.apache.camel.builder.RouteBuilder;
 import org.apache.camel.spi.IdempotentRepository;
+import org.apache.camel.spi.ThreadPoolProfile;
+import org.apache.camel.support.AsyncProcessorSupport;
 
 /**
  * {@code handle-message}: the seed's {@code handle_message} + {@code create_task(save_to_db)}.
@@ -102,7 +106,7 @@ public class HandleRoutes extends RouteBuilder {
                         .process(exchange -> exchange.setProperty(Headers.HANDOFF, new CompletableFuture<Void>()))
                         .wireTap("direct:persist-handoff")
                         .to(ExchangePattern.InOnly, "{{app.endpoints.results}}")
-                        .process(this::awaitHandoff)
+                        .process(new AwaitHandoff())
                     .endChoice()
                     .otherwise()
                         .to(ExchangePattern.InOnly, "{{app.endpoints.results}}")
@@ -137,16 +141,57 @@ public class HandleRoutes extends RouteBuilder {
                 receivedAt != null ? Instant.ofEpochMilli(receivedAt) : Instant.now()));
     }
 
-    @SuppressWarnings("unchecked")
-    private void awaitHandoff(Exchange exchange) throws Exception {
-        CompletableFuture<Void> handoff = exchange.getProperty(Headers.HANDOFF, CompletableFuture.class);
-        long timeoutMillis = settings.getPersistence().getHandoffTimeout().toMillis();
-        try {
-            handoff.get(timeoutMillis, TimeUnit.MILLISECONDS);
-        } catch (TimeoutException e) {
-            throw new HandoffException("persistence hand-off not confirmed within " + timeoutMillis + " ms", e);
-        } catch (ExecutionException e) {
-            throw new HandoffException("persistence hand-off failed: " + e.getCause(), e.getCause());
+    /**
+     * Continues the exchange when its tap's hand-off is durable, without a thread waiting for it: the
+     * hand-off is usually confirmed by then, and when it is not, the exchange resumes on a pool of
+     * this route's, never on the hand-off publisher's thread.
+     */
+    private final class AwaitHandoff extends AsyncProcessorSupport {
+        private volatile ExecutorService continuations;
+
+        @Override
+        @SuppressWarnings("unchecked")
+        public boolean process(Exchange exchange, AsyncCallback callback) {
+            CompletableFuture<Void> handoff = exchange.getProperty(Headers.HANDOFF, CompletableFuture.class);
+            if (handoff.isDone()) {
+                settle(exchange, handoff);
+                callback.done(true);
+                return true;
+            }
+            long timeoutMillis = settings.getPersistence().getHandoffTimeout().toMillis();
+            handoff.orTimeout(timeoutMillis, TimeUnit.MILLISECONDS).whenCompleteAsync((done, error) -> {
+                settle(exchange, handoff);
+                callback.done(false);
+            }, continuations());
+            return false;
+        }
+
+        private void settle(Exchange exchange, CompletableFuture<Void> handoff) {
+            try {
+                handoff.join();
+            } catch (CompletionException | java.util.concurrent.CancellationException e) {
+                Throwable cause = e.getCause() != null ? e.getCause() : e;
+                exchange.setException(cause instanceof TimeoutException
+                        ? new HandoffException("persistence hand-off not confirmed within "
+                                + settings.getPersistence().getHandoffTimeout().toMillis() + " ms", cause)
+                        : new HandoffException("persistence hand-off failed: " + cause, cause));
+            }
+        }
+
+        private ExecutorService continuations() {
+            if (continuations == null) {
+                synchronized (this) {
+                    if (continuations == null) {
+                        ThreadPoolProfile profile = new ThreadPoolProfile("ar-handoff-continuations");
+                        profile.setPoolSize(16);
+                        profile.setMaxPoolSize(16);
+                        profile.setMaxQueueSize(-1);
+                        continuations = getContext().getExecutorServiceManager()
+                                .newThreadPool(this, "ar-handoff-continuations", profile);
+                    }
+                }
+            }
+            return continuations;
         }
     }
 }

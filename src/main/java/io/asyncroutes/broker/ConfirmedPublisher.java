@@ -1,0 +1,204 @@
+package io.asyncroutes.broker;
+
+import com.rabbitmq.client.AMQP;
+import com.rabbitmq.client.Channel;
+import com.rabbitmq.client.Connection;
+import com.rabbitmq.client.ConnectionFactory;
+import com.rabbitmq.client.ConfirmListener;
+import java.io.IOException;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentNavigableMap;
+import java.util.concurrent.ConcurrentSkipListMap;
+import java.util.concurrent.TimeoutException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Publishes to RabbitMQ with publisher confirms, asynchronously: {@link #publish} returns a future
+ * that completes when the broker has confirmed the message (it is on disk in its queues) or fails
+ * when the broker refuses it or the connection goes away before the confirm.
+ *
+ * <p>Why not Camel's {@code spring-rabbitmq} producer: it runs {@code invoke} + {@code
+ * waitForConfirms} per message, so each send blocks a thread for a broker round trip and each
+ * message is confirmed on its own. Here a few long-lived channels carry many messages in flight,
+ * the broker confirms them in ranges ({@code multiple=true}), and nobody waits on a monitor.
+ *
+ * <p>Messages with the same routing key go through the same channel, so they reach their queue in
+ * the order they were published. The publisher has its own connection (its own reader thread,
+ * apart from the consumers'); a lost connection fails what is unconfirmed and is opened again on
+ * the next publish, no more often than once a second while the broker is unreachable.
+ */
+public final class ConfirmedPublisher implements AutoCloseable {
+
+    private static final Logger LOG = LoggerFactory.getLogger(ConfirmedPublisher.class);
+    private static final long RECONNECT_PAUSE_NANOS = 1_000_000_000L;
+
+    private final ConnectionFactory factory;
+    private final Lane[] lanes;
+    private final Object connectionLock = new Object();
+    private volatile Connection connection;
+    private volatile long nextConnectAttempt;
+    private volatile boolean closed;
+
+    public ConfirmedPublisher(ConnectionFactory factory, int channels) {
+        this.factory = factory;
+        this.lanes = new Lane[Math.max(1, channels)];
+        for (int i = 0; i < lanes.length; i++) {
+            lanes[i] = new Lane();
+        }
+    }
+
+    /**
+     * @param headers AMQP headers (String, Number or Boolean values)
+     * @return completes once the broker confirmed the message
+     */
+    public CompletableFuture<Void> publish(String exchange, String routingKey, Map<String, Object> headers, byte[] body) {
+        AMQP.BasicProperties properties = new AMQP.BasicProperties.Builder()
+                .deliveryMode(2) // persistent
+                .contentType("application/json")
+                .contentEncoding("UTF-8")
+                .headers(headers)
+                .build();
+        return lanes[Math.floorMod(routingKey.hashCode(), lanes.length)].publish(exchange, routingKey, properties, body);
+    }
+
+    private Connection connection() throws IOException {
+        Connection current = connection;
+        if (current != null && current.isOpen()) {
+            return current;
+        }
+        synchronized (connectionLock) {
+            current = connection;
+            if (current != null && current.isOpen()) {
+                return current;
+            }
+            if (closed) {
+                throw new IOException("publisher closed");
+            }
+            if (System.nanoTime() < nextConnectAttempt) {
+                throw new IOException("RabbitMQ unreachable (next connection attempt in under a second)");
+            }
+            try {
+                connection = factory.newConnection("async-routes-publisher");
+                return connection;
+            } catch (IOException | TimeoutException e) {
+                nextConnectAttempt = System.nanoTime() + RECONNECT_PAUSE_NANOS;
+                throw new IOException("cannot connect to RabbitMQ: " + e, e);
+            }
+        }
+    }
+
+    @Override
+    public void close() {
+        closed = true;
+        synchronized (connectionLock) {
+            Connection current = connection;
+            connection = null;
+            if (current != null && current.isOpen()) {
+                try {
+                    current.close(5_000); // waits for the confirms already on the way
+                } catch (IOException | RuntimeException e) {
+                    LOG.debug("Closing the publisher connection: {}", e.toString());
+                }
+            }
+        }
+        for (Lane lane : lanes) {
+            lane.failAll(new IOException("publisher closed"));
+        }
+    }
+
+    /** Publishes of one routing-key slice, one at a time, on its current channel. */
+    private final class Lane {
+        private Confirms current;
+
+        synchronized CompletableFuture<Void> publish(String exchange, String routingKey, AMQP.BasicProperties properties, byte[] body) {
+            CompletableFuture<Void> confirmed = new CompletableFuture<>();
+            Confirms confirms = null;
+            long seq = -1;
+            try {
+                confirms = confirms();
+                seq = confirms.channel.getNextPublishSeqNo();
+                confirms.unconfirmed.put(seq, confirmed);
+                confirms.channel.basicPublish(exchange, routingKey, false, properties, body);
+            } catch (IOException | RuntimeException e) {
+                if (confirms != null && seq >= 0) {
+                    confirms.unconfirmed.remove(seq);
+                }
+                confirmed.completeExceptionally(e);
+            }
+            return confirmed;
+        }
+
+        private Confirms confirms() throws IOException {
+            if (current != null && current.channel.isOpen()) {
+                return current;
+            }
+            Channel channel = connection().createChannel();
+            channel.confirmSelect();
+            current = new Confirms(channel);
+            return current;
+        }
+
+        synchronized void failAll(Exception cause) {
+            if (current != null) {
+                current.failAll(cause);
+            }
+        }
+    }
+
+    /**
+     * One confirm-mode channel and the futures of its unconfirmed messages by publish sequence
+     * number. Each channel has its own: sequence numbers start again on a new channel.
+     */
+    private static final class Confirms implements ConfirmListener {
+        final Channel channel;
+        final ConcurrentNavigableMap<Long, CompletableFuture<Void>> unconfirmed = new ConcurrentSkipListMap<>();
+
+        Confirms(Channel channel) {
+            this.channel = channel;
+            channel.addConfirmListener(this);
+            // what the broker has not confirmed may or may not have arrived: the caller treats it as not sent
+            channel.addShutdownListener(cause -> failAll(
+                    new IOException("channel closed before the broker confirmed: " + cause.getMessage(), cause)));
+        }
+
+        void failAll(Exception cause) {
+            for (Long seq : unconfirmed.keySet()) {
+                complete(unconfirmed.remove(seq), cause);
+            }
+        }
+
+        @Override
+        public void handleAck(long deliveryTag, boolean multiple) {
+            settle(deliveryTag, multiple, null);
+        }
+
+        @Override
+        public void handleNack(long deliveryTag, boolean multiple) {
+            settle(deliveryTag, multiple, new IOException("the broker refused the message (nack)"));
+        }
+
+        private void settle(long deliveryTag, boolean multiple, Exception error) {
+            if (multiple) {
+                ConcurrentNavigableMap<Long, CompletableFuture<Void>> upTo = unconfirmed.headMap(deliveryTag, true);
+                for (Long seq : upTo.keySet()) {
+                    complete(upTo.remove(seq), error);
+                }
+            } else {
+                complete(unconfirmed.remove(deliveryTag), error);
+            }
+        }
+
+        private static void complete(CompletableFuture<Void> future, Exception error) {
+            if (future == null) {
+                return;
+            }
+            if (error == null) {
+                future.complete(null);
+            } else {
+                future.completeExceptionally(error);
+            }
+        }
+    }
+}

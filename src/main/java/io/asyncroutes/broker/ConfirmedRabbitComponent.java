@@ -1,0 +1,119 @@
+package io.asyncroutes.broker;
+
+import io.asyncroutes.support.Headers;
+import java.nio.charset.StandardCharsets;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.concurrent.ExecutorService;
+import org.apache.camel.AsyncCallback;
+import org.apache.camel.Consumer;
+import org.apache.camel.Endpoint;
+import org.apache.camel.Exchange;
+import org.apache.camel.Processor;
+import org.apache.camel.Producer;
+import org.apache.camel.spi.ThreadPoolProfile;
+import org.apache.camel.support.DefaultAsyncProducer;
+import org.apache.camel.support.DefaultComponent;
+import org.apache.camel.support.DefaultEndpoint;
+
+/**
+ * A send-only Camel component over {@link ConfirmedPublisher}:
+ * {@code <name>:<exchange>?routingKey=<key>}. The routing key of a message is its
+ * {@code CamelSpringRabbitmqRoutingOverrideKey} header when set (the same header the
+ * {@code spring-rabbitmq} producer honours), else the endpoint's {@code routingKey}. The exchange
+ * continues when the broker has confirmed the message, on a small pool of the component's, never
+ * on the connection's reader thread and without a thread blocked while the confirm is on its way.
+ * Message headers with String, number or boolean values travel as AMQP headers ({@code Camel*} and
+ * {@code JMS*} headers stay behind).
+ */
+public class ConfirmedRabbitComponent extends DefaultComponent {
+
+    private final ConfirmedPublisher publisher;
+    private ExecutorService continuations;
+
+    public ConfirmedRabbitComponent(ConfirmedPublisher publisher) {
+        this.publisher = publisher;
+    }
+
+    @Override
+    protected Endpoint createEndpoint(String uri, String remaining, Map<String, Object> parameters) {
+        String routingKey = getAndRemoveParameter(parameters, "routingKey", String.class, "");
+        return new PublishEndpoint(uri, this, remaining, routingKey);
+    }
+
+    @Override
+    protected void doStart() throws Exception {
+        super.doStart();
+        ThreadPoolProfile profile = new ThreadPoolProfile("ar-confirmed");
+        profile.setPoolSize(16);
+        profile.setMaxPoolSize(16);
+        profile.setMaxQueueSize(-1); // never run a continuation on the reader thread (rejection would)
+        continuations = getCamelContext().getExecutorServiceManager().newThreadPool(this, "ar-confirmed", profile);
+    }
+
+    @Override
+    protected void doStop() throws Exception {
+        publisher.close(); // the outstanding confirms arrive first
+        if (continuations != null) {
+            getCamelContext().getExecutorServiceManager().shutdownGraceful(continuations);
+        }
+        super.doStop();
+    }
+
+    static Map<String, Object> amqpHeaders(Map<String, Object> headers) {
+        Map<String, Object> amqp = new HashMap<>();
+        headers.forEach((name, value) -> {
+            if (!name.startsWith("Camel") && !name.startsWith("camel") && !name.startsWith("JMS")
+                    && (value instanceof String || value instanceof Number || value instanceof Boolean)) {
+                amqp.put(name, value);
+            }
+        });
+        return amqp;
+    }
+
+    private final class PublishEndpoint extends DefaultEndpoint {
+        private final String exchangeName;
+        private final String routingKey;
+
+        PublishEndpoint(String uri, ConfirmedRabbitComponent component, String exchangeName, String routingKey) {
+            super(uri, component);
+            this.exchangeName = exchangeName;
+            this.routingKey = routingKey;
+        }
+
+        @Override
+        public Producer createProducer() {
+            return new PublishProducer(this);
+        }
+
+        @Override
+        public Consumer createConsumer(Processor processor) {
+            throw new UnsupportedOperationException("send only: consume with spring-rabbitmq");
+        }
+    }
+
+    private final class PublishProducer extends DefaultAsyncProducer {
+        private final PublishEndpoint endpoint;
+
+        PublishProducer(PublishEndpoint endpoint) {
+            super(endpoint);
+            this.endpoint = endpoint;
+        }
+
+        @Override
+        public boolean process(Exchange exchange, AsyncCallback callback) {
+            Object body = exchange.getMessage().getBody();
+            byte[] bytes = body instanceof byte[] b ? b
+                    : exchange.getMessage().getBody(String.class).getBytes(StandardCharsets.UTF_8);
+            String key = exchange.getMessage().getHeader(Headers.RABBIT_ROUTING_KEY, endpoint.routingKey, String.class);
+            publisher.publish(endpoint.exchangeName, key, amqpHeaders(exchange.getMessage().getHeaders()), bytes)
+                    .whenCompleteAsync((confirmed, error) -> {
+                        if (error != null) {
+                            exchange.setException(error);
+                        }
+                        callback.done(false);
+                    }, continuations);
+            return false;
+        }
+    }
+}

@@ -1,0 +1,50 @@
+package io.asyncroutes.config;
+
+import io.asyncroutes.broker.ConfirmedPublisher;
+import io.asyncroutes.broker.ConfirmedRabbitComponent;
+import org.springframework.amqp.core.BindingBuilder;
+import org.springframework.amqp.core.Declarables;
+import org.springframework.amqp.core.DirectExchange;
+import org.springframework.amqp.core.Queue;
+import org.springframework.amqp.core.QueueBuilder;
+import org.springframework.amqp.rabbit.connection.CachingConnectionFactory;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnProperty;
+import org.springframework.context.annotation.Bean;
+import org.springframework.context.annotation.Configuration;
+import org.springframework.core.env.Environment;
+
+/**
+ * RabbitMQ publishing of the {@code services} profile: the Camel component
+ * {@value #COMPONENT} ({@link ConfirmedRabbitComponent}) that the inbound, persist and results
+ * publish endpoints name, over a {@link ConfirmedPublisher} with its own connection, configured
+ * like Spring Boot's ({@code spring.rabbitmq.*}). Also declares the results and dead-letter queues,
+ * which no consumer of ours declares.
+ */
+@Configuration(proxyBeanMethods = false)
+@ConditionalOnProperty(name = "app.rabbitmq.inbound-queues")
+public class RabbitPublisherConfiguration {
+
+    /** Component name used in the publish URIs. */
+    public static final String COMPONENT = "rabbit-confirmed";
+
+    @Bean(COMPONENT)
+    public ConfirmedRabbitComponent confirmedRabbitComponent(CachingConnectionFactory rabbitConnectionFactory, Environment env) {
+        int channels = env.getProperty("app.rabbitmq.publisher-channels", Integer.class, 4);
+        return new ConfirmedRabbitComponent(new ConfirmedPublisher(rabbitConnectionFactory.getRabbitConnectionFactory(), channels));
+    }
+
+    /**
+     * The results and dead-letter queues on the direct exchange {@code app.rabbitmq.exchange}, bound
+     * by their own names. Durable: what is on them survives a broker restart.
+     */
+    @Bean
+    public Declarables resultAndDeadLetterQueues(Environment env) {
+        DirectExchange exchange = new DirectExchange(env.getRequiredProperty("app.rabbitmq.exchange"), true, false);
+        String prefix = env.getRequiredProperty("app.rabbitmq.prefix");
+        Queue results = QueueBuilder.durable(prefix + ".results").build();
+        Queue deadLetter = QueueBuilder.durable(prefix + ".dead-letter").build();
+        return new Declarables(exchange, results, deadLetter,
+                BindingBuilder.bind(results).to(exchange).with(results.getName()),
+                BindingBuilder.bind(deadLetter).to(exchange).with(deadLetter.getName()));
+    }
+}

@@ -1,0 +1,76 @@
+package io.asyncroutes.broker;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import com.rabbitmq.client.Channel;
+import com.rabbitmq.client.Connection;
+import com.rabbitmq.client.ConnectionFactory;
+import com.rabbitmq.client.GetResponse;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/** The confirmed publisher against this machine's RabbitMQ. */
+class ConfirmedPublisherTest {
+
+    private final ConnectionFactory factory = new ConnectionFactory();
+    private Connection admin;
+    private Channel channel;
+    private String queue;
+
+    @BeforeEach
+    void queue() throws Exception {
+        factory.setHost("127.0.0.1");
+        admin = factory.newConnection();
+        channel = admin.createChannel();
+        queue = "ar-publisher-test-" + UUID.randomUUID();
+        channel.queueDeclare(queue, true, false, true, null);
+    }
+
+    @AfterEach
+    void close() throws Exception {
+        channel.queueDelete(queue);
+        admin.close();
+    }
+
+    @Test
+    void everyMessageIsConfirmedAndArrivesInOrderWithItsHeaders() throws Exception {
+        try (ConfirmedPublisher publisher = new ConfirmedPublisher(factory, 3)) {
+            List<CompletableFuture<Void>> confirms = new ArrayList<>();
+            for (int i = 0; i < 2_000; i++) {
+                confirms.add(publisher.publish("", queue, Map.of("arSeq", i), ("m" + i).getBytes(StandardCharsets.UTF_8)));
+            }
+            CompletableFuture.allOf(confirms.toArray(CompletableFuture[]::new)).get(30, TimeUnit.SECONDS);
+        }
+        assertThat(channel.messageCount(queue)).isEqualTo(2_000);
+        for (int i = 0; i < 2_000; i++) {
+            GetResponse message = channel.basicGet(queue, true);
+            assertThat(new String(message.getBody(), StandardCharsets.UTF_8)).isEqualTo("m" + i);
+            assertThat(message.getProps().getHeaders()).containsEntry("arSeq", i);
+            assertThat(message.getProps().getDeliveryMode()).as("persistent").isEqualTo(2);
+        }
+    }
+
+    @Test
+    void aMessageTheBrokerRefusesFailsItsFutureAndTheNextOneGoesThrough() throws Exception {
+        try (ConfirmedPublisher publisher = new ConfirmedPublisher(factory, 1)) {
+            // an exchange that does not exist: the broker closes the channel, nothing was confirmed
+            CompletableFuture<Void> refused = publisher.publish("ar-no-such-exchange-" + UUID.randomUUID(), queue, Map.of(),
+                    "lost".getBytes(StandardCharsets.UTF_8));
+            assertThatThrownBy(() -> refused.get(10, TimeUnit.SECONDS)).isInstanceOf(ExecutionException.class)
+                    .hasMessageContaining("channel closed before the broker confirmed");
+
+            publisher.publish("", queue, Map.of(), "kept".getBytes(StandardCharsets.UTF_8)).get(10, TimeUnit.SECONDS);
+        }
+        assertThat(channel.messageCount(queue)).isEqualTo(1);
+    }
+}
