@@ -1,9 +1,11 @@
 package io.asyncroutes.config;
 
 import io.asyncroutes.api.ApiKeyFilter;
+import io.asyncroutes.api.StartupGateFilter;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import org.apache.camel.CamelContext;
 import org.springframework.boot.web.error.ErrorAttributeOptions;
 import org.springframework.boot.web.servlet.FilterRegistrationBean;
 import org.springframework.boot.web.servlet.error.DefaultErrorAttributes;
@@ -16,7 +18,7 @@ import org.springframework.web.context.request.RequestAttributes;
 import org.springframework.web.context.request.WebRequest;
 
 /**
- * HTTP concerns outside the Camel routes: the API key check, and the JSON shape of errors that
+ * HTTP concerns outside the Camel routes: 503 while the routes start, the API key check, and the JSON shape of errors that
  * the servlet container answers before a route is reached (unknown path 404, wrong method 405).
  */
 @Configuration(proxyBeanMethods = false)
@@ -34,6 +36,16 @@ public class WebConfiguration {
         registration.addUrlPatterns("/api/*");
         registration.setOrder(Ordered.HIGHEST_PRECEDENCE + 10);
         registration.setEnabled(key != null && !key.isBlank());
+        return registration;
+    }
+
+    /** 503 {@code starting} on /api/** until the Camel routes have started (before the API key check). */
+    @Bean
+    public FilterRegistrationBean<StartupGateFilter> startupGateFilter(CamelContext camelContext) {
+        FilterRegistrationBean<StartupGateFilter> registration = new FilterRegistrationBean<>(
+                new StartupGateFilter(camelContext::isStarted));
+        registration.addUrlPatterns("/api/*");
+        registration.setOrder(Ordered.HIGHEST_PRECEDENCE + 5);
         return registration;
     }
 

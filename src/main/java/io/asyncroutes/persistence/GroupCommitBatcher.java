@@ -2,7 +2,6 @@ package io.asyncroutes.persistence;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.asyncroutes.support.RejectedInputException;
-import io.asyncroutes.pipeline.MessageResult;
 import io.asyncroutes.support.Headers;
 import io.asyncroutes.support.Json;
 import io.asyncroutes.support.TransientErrors;
@@ -103,7 +102,7 @@ public class GroupCommitBatcher extends AsyncProcessorSupport implements CamelCo
     static List<Map<String, Object>> toRows(String json) {
         JsonNode tree = Json.readTree(json);
         if (!tree.isArray()) {
-            return List.of(toRow(json, Json.treeToValue(tree, MessageResult.class)));
+            return List.of(toRow(json, tree));
         }
         if (tree.isEmpty()) {
             throw new IllegalArgumentException("an empty batch");
@@ -112,7 +111,7 @@ public class GroupCommitBatcher extends AsyncProcessorSupport implements CamelCo
         for (int i = 0; i < tree.size(); i++) {
             JsonNode element = tree.get(i);
             try {
-                rows.add(toRow(element.toString(), Json.treeToValue(element, MessageResult.class)));
+                rows.add(toRow(element.toString(), element));
             } catch (IllegalArgumentException e) {
                 throw new IllegalArgumentException("batch element " + i + ": " + e.getMessage(), e);
             }
@@ -120,19 +119,47 @@ public class GroupCommitBatcher extends AsyncProcessorSupport implements CamelCo
         return rows;
     }
 
-    static Map<String, Object> toRow(String json, MessageResult r) {
-        if (r.getId() == null || r.getThreadId() == null || r.getStatus() == null) {
+    /** The row's columns straight from the tree: only these fields are read, the rest is stored as it is. */
+    static Map<String, Object> toRow(String json, JsonNode r) {
+        String id = text(r, "id");
+        String threadId = text(r, "threadId");
+        String status = text(r, "status");
+        if (id == null || threadId == null || status == null) {
             throw new IllegalArgumentException("id, threadId and status are required");
         }
+        JsonNode seq = r.get("seq");
+        if (seq != null && !seq.isNull() && !seq.canConvertToLong()) {
+            throw new IllegalArgumentException("seq must be an integer");
+        }
         Map<String, Object> row = new HashMap<>();
-        row.put("id", r.getId());
-        row.put("threadId", r.getThreadId());
-        row.put("seq", r.getSeq());
-        row.put("status", r.getStatus());
-        row.put("receivedAt", r.getReceivedAt() == null ? null : Timestamp.from(r.getReceivedAt()));
-        row.put("processedAt", r.getProcessedAt() == null ? null : Timestamp.from(r.getProcessedAt()));
+        row.put("id", id);
+        row.put("threadId", threadId);
+        row.put("seq", seq == null || seq.isNull() ? null : seq.longValue());
+        row.put("status", status);
+        row.put("receivedAt", timestamp(r, "receivedAt"));
+        row.put("processedAt", timestamp(r, "processedAt"));
         row.put("result", json);
         return row;
+    }
+
+    private static String text(JsonNode node, String field) {
+        JsonNode value = node.get(field);
+        if (value == null || value.isNull()) {
+            return null;
+        }
+        if (!value.isTextual()) {
+            throw new IllegalArgumentException(field + " must be a string");
+        }
+        return value.textValue();
+    }
+
+    private static Timestamp timestamp(JsonNode node, String field) {
+        String value = text(node, field);
+        try {
+            return value == null ? null : Timestamp.from(java.time.Instant.parse(value));
+        } catch (java.time.format.DateTimeParseException e) {
+            throw new IllegalArgumentException(field + " is not an ISO-8601 instant: " + value, e);
+        }
     }
 
     private void writeLoop() {
