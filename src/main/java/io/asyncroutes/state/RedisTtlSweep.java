@@ -1,10 +1,14 @@
 package io.asyncroutes.state;
 
 import io.asyncroutes.cleanup.CleanupTask;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
 import org.springframework.data.redis.core.Cursor;
+import org.springframework.data.redis.core.RedisCallback;
 import org.springframework.data.redis.core.ScanOptions;
 import org.springframework.data.redis.core.StringRedisTemplate;
 
@@ -39,15 +43,35 @@ public class RedisTtlSweep implements CleanupTask {
         long fixed = 0;
         for (Map.Entry<String, Duration> family : families.entrySet()) {
             ScanOptions options = ScanOptions.scanOptions().match(family.getKey()).count(SCAN_BATCH).build();
+            List<String> batch = new ArrayList<>((int) SCAN_BATCH);
             try (Cursor<String> keys = redis.scan(options)) {
                 while (keys.hasNext()) {
-                    String key = keys.next();
-                    Long ttl = redis.getExpire(key);
-                    // -1: exists without TTL; -2: gone meanwhile
-                    if (ttl != null && ttl == -1 && Boolean.TRUE.equals(redis.expire(key, family.getValue()))) {
-                        fixed++;
+                    batch.add(keys.next());
+                    if (batch.size() == SCAN_BATCH) {
+                        fixed += giveTtl(batch, family.getValue());
+                        batch.clear();
                     }
                 }
+            }
+            fixed += giveTtl(batch, family.getValue());
+        }
+        return fixed;
+    }
+
+    /** One pipelined round trip for the TTLs of a SCAN batch (there are as many keys as messages a day). */
+    private long giveTtl(List<String> keys, Duration ttl) {
+        if (keys.isEmpty()) {
+            return 0;
+        }
+        List<Object> ttls = redis.executePipelined((RedisCallback<Object>) connection -> {
+            keys.forEach(key -> connection.keyCommands().ttl(key.getBytes(StandardCharsets.UTF_8)));
+            return null;
+        });
+        long fixed = 0;
+        for (int i = 0; i < keys.size(); i++) {
+            // -1: exists without TTL; -2: gone meanwhile
+            if (ttls.get(i) instanceof Long t && t == -1 && Boolean.TRUE.equals(redis.expire(keys.get(i), ttl))) {
+                fixed++;
             }
         }
         return fixed;

@@ -22,12 +22,16 @@ import org.springframework.data.redis.core.script.RedisScript;
  */
 public class ThreadHistory {
 
-    /** KEYS[1] list; ARGV: turn id, turn JSON, max turns, ttl millis. Returns 1 if appended, 0 if already there. */
+    /**
+     * KEYS[1] list; ARGV: turn id, turn JSON, max turns, ttl millis. Returns 1 if appended, 0 if already there.
+     * Every turn is written by {@link #append} and starts with {@code {"id":"<id>",}} (ids are plain
+     * identifiers, nothing to escape): a prefix comparison finds a turn, no JSON decoding per turn.
+     */
     private static final RedisScript<Long> APPEND = new DefaultRedisScript<>("""
             local turns = redis.call('LRANGE', KEYS[1], 0, -1)
+            local prefix = '{"id":"' .. ARGV[1] .. '",'
             for i = #turns, 1, -1 do
-              local ok, turn = pcall(cjson.decode, turns[i])
-              if ok and type(turn) == 'table' and turn['id'] == ARGV[1] then
+              if string.sub(turns[i], 1, #prefix) == prefix then
                 redis.call('PEXPIRE', KEYS[1], ARGV[4])
                 return 0
               end
