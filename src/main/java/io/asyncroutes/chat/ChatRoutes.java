@@ -22,6 +22,9 @@ import org.apache.camel.builder.RouteBuilder;
  *   stream and returns once the first chunk is there, so the shared
  *   {@value SharedRouteConfigurations#HTTP_RETRY} configuration retries a failure only before the
  *   first chunk; after it, an upstream error becomes an {@code error} event.</li>
+ *   <li>{@code read-history}: the thread's recent turns from Redis for a reply, as property
+ *   {@link Headers#REPLY_HISTORY}; one of the sources {@code handle-message} gathers in parallel
+ *   (multicast) before {@code chat-reply}.</li>
  *   <li>{@code chat-reply}: the reply step of {@code handle-message}. Builds the conversation from
  *   the system prompt, the thread's history (Redis), the fetched context and the message, streams the answer (each chunk to
  *   {@code app.llm.chunk-endpoint} if set) and stores the assembled text in the result. Without an
@@ -50,6 +53,13 @@ public class ChatRoutes extends RouteBuilder {
                     exchange.getMessage().setBody(stream);
                 });
 
+        from("direct:read-history").routeId("read-history")
+                .process(exchange -> {
+                    MessageResult result = exchange.getMessage().getBody(MessageResult.class);
+                    exchange.setProperty(Headers.REPLY_HISTORY,
+                            history.recent(result.getThreadId(), client.settings().getHistoryTurns()));
+                });
+
         ProducerTemplate template = getContext().createProducerTemplate();
         String chunkEndpoint = client.settings().getChunkEndpoint();
         from("direct:chat-reply").routeId("chat-reply")
@@ -61,8 +71,14 @@ public class ChatRoutes extends RouteBuilder {
                     }
                     Consumer<String> onChunk = chunkEndpoint == null || chunkEndpoint.isBlank() ? null
                             : chunk -> template.sendBodyAndHeader(chunkEndpoint, chunk, Headers.MESSAGE_ID, result.getId());
+                    @SuppressWarnings("unchecked")
+                    List<String> turns = exchange.getProperty(Headers.REPLY_HISTORY, List.class);
+                    if (turns == null) { // not gathered beforehand
+                        turns = history.recent(result.getThreadId(), client.settings().getHistoryTurns());
+                    }
+                    List<LlmClient.Turn> conversation = conversation(result, turns);
                     Exchange answer = template.send("direct:chat-stream",
-                            e -> e.getMessage().setBody(new ChatCall(conversation(result), null, onChunk)));
+                            e -> e.getMessage().setBody(new ChatCall(conversation, null, onChunk)));
                     try {
                         if (answer.getException() != null) {
                             throw answer.getException();
@@ -77,10 +93,10 @@ public class ChatRoutes extends RouteBuilder {
     }
 
     /** System prompt, the fetched context documents, the thread's recent turns, then the message itself. */
-    List<LlmClient.Turn> conversation(MessageResult result) {
+    List<LlmClient.Turn> conversation(MessageResult result, List<String> historyTurns) {
         List<LlmClient.Turn> turns = new ArrayList<>();
         turns.add(new LlmClient.Turn("system", client.settings().getSystemPrompt()));
-        for (String json : history.recent(result.getThreadId(), client.settings().getHistoryTurns())) {
+        for (String json : historyTurns) {
             JsonNode turn = Json.read(json, JsonNode.class);
             if (!result.getId().equals(turn.path("id").asText())) { // a redelivered message is not its own history
                 turns.add(new LlmClient.Turn(turn.path("role").asText("user"), turn.path("content").asText("")));

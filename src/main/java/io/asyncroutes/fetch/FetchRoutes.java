@@ -83,6 +83,8 @@ public class FetchRoutes extends RouteBuilder {
 
         // the pipeline step: the message's fetch URLs become its result's context
         from("direct:fetch-context").routeId("fetch-context")
+                // nothing to fetch: the context stays empty (a reply message gathers this branch either way)
+                .filter(exchange -> !exchange.getMessage().getBody(MessageResult.class).getFetch().isEmpty())
                 .setProperty("arResult", body())
                 .setBody(simple("${body.fetch}"))
                 .to("direct:fetch-all")

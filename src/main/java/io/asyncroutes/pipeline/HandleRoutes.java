@@ -35,8 +35,10 @@ import org.apache.camel.support.AsyncProcessorSupport;
  * <p>Steps: {@code order-by-thread} (per-thread order, seq duplicates, late predecessors), the
  * idempotent consumer (id duplicates), {@code fetch-context} fills the result's {@code context}
  * from its {@code fetch} URLs (one entry per URL, errors included: a failed fetch does not fail the
- * message), {@code chat-reply} asks the LLM when the message wants a reply, {@code append-history},
- * then {@code publish-result}.
+ * message); a message that wants a reply gathers its inputs from all their sources at once, its
+ * {@code fetch} URLs ({@code fetch-context}) and its thread history ({@code read-history}), with a
+ * parallel multicast and {@link ReplyInputs}, then {@code chat-reply} asks the LLM;
+ * {@code append-history}, then {@code publish-result}.
  */
 public class HandleRoutes extends RouteBuilder {
 
@@ -81,11 +83,16 @@ public class HandleRoutes extends RouteBuilder {
                                     .to("direct:publish-result")
                                 .otherwise()
                                     // handling proper: context from the fetch URLs, then the LLM reply if asked for
-                                    .filter(exchange -> !result(exchange).getFetch().isEmpty())
-                                        .to("direct:fetch-context")
-                                    .end()
-                                    .filter(exchange -> result(exchange).isReplyRequested())
-                                        .to("direct:chat-reply")
+                                    .choice()
+                                        .when(exchange -> result(exchange).isReplyRequested())
+                                            // a reply needs several sources: gathered at once, not one after the other
+                                            .multicast(new ReplyInputs()).parallelProcessing()
+                                                .to("direct:fetch-context", "direct:read-history")
+                                            .end()
+                                            .to("direct:chat-reply")
+                                        .endChoice()
+                                        .when(exchange -> !result(exchange).getFetch().isEmpty())
+                                            .to("direct:fetch-context")
                                     .end()
                                     .process(this::finish)
                                     .to("direct:append-history")

@@ -21,6 +21,8 @@ public final class Headers {
      * puts one thread on one partition queue. JMS does not send Camel* headers, so it is inert there.
      */
     public static final String RABBIT_ROUTING_KEY = "CamelSpringRabbitmqRoutingOverrideKey";
+    /** Property: the thread's recent history turns (JSON strings) gathered for a reply, read by {@code chat-reply}. */
+    public static final String REPLY_HISTORY = "arReplyHistory";
     /** Property holding the future that the persistence wireTap completes once its hand-off is durable. */
     public static final String HANDOFF = "arPersistHandoff";
 

@@ -43,6 +43,8 @@ public final class LocalOpenAiServer implements AutoCloseable {
     /** What happened to one streamed request. */
     public static final class Call {
         public final String model;
+        /** The request as received: the conversation the client sent. */
+        public volatile String request;
         public final List<Long> emittedNanos = new CopyOnWriteArrayList<>();
         public volatile boolean clientGone;
         public volatile boolean finished;
@@ -115,6 +117,7 @@ public final class LocalOpenAiServer implements AutoCloseable {
                 return;
             }
             Call call = new Call(model);
+            call.request = request.toString();
             calls.add(call);
             out.write(("HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nTransfer-Encoding: chunked\r\n"
                     + "Connection: close\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
