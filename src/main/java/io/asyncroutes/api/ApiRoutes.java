@@ -27,6 +27,7 @@ import org.apache.camel.Exchange;
 import org.apache.camel.ExchangePattern;
 import org.apache.camel.Message;
 import org.apache.camel.ProducerTemplate;
+import org.apache.camel.StreamCacheException;
 import org.apache.camel.builder.RouteBuilder;
 import org.apache.camel.model.rest.RestBindingMode;
 import org.apache.camel.model.rest.RestParamType;
@@ -64,6 +65,9 @@ public class ApiRoutes extends RouteBuilder {
             RejectedInputException e = exchange.getProperty(Exchange.EXCEPTION_CAUGHT, RejectedInputException.class);
             ApiError.respond(exchange, e.status(), e.code(), e.getMessage(), e.details());
         });
+        // the request body could not be read into text (not UTF-8, cut short): the client's bytes, never worth a retry
+        onException(StreamCacheException.class).handled(true).process(exchange -> ApiError.respond(exchange, 400,
+                "invalid_json", "request body is not valid JSON", List.of("body is not valid UTF-8 text")));
         onException(LlmUnavailableException.class).handled(true).process(exchange -> ApiError.respond(exchange, 503,
                 "llm_unavailable", "no LLM is configured (app.llm.base-url)", List.of()));
         onException(UpstreamStatusException.class).handled(true).process(exchange -> ApiError.respond(exchange, 502,

@@ -10,6 +10,8 @@ import org.springframework.amqp.core.Declarable;
 import org.springframework.amqp.core.Declarables;
 import org.springframework.amqp.core.Queue;
 import org.springframework.amqp.core.QueueBuilder;
+import org.springframework.amqp.rabbit.connection.CachingConnectionFactory;
+import org.springframework.beans.factory.InitializingBean;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnProperty;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
@@ -33,6 +35,13 @@ public class RabbitPartitionsConfiguration {
 
     /** Each queue gets the same weight on the hash ring. */
     static final String WEIGHT = "1";
+
+    /** The consistent-hash exchange type must exist on the broker: refuse to start without it (never a 500 on intake). */
+    @Bean
+    public InitializingBean consistentHashPluginCheck(CachingConnectionFactory rabbitConnectionFactory) {
+        return () -> RabbitPrerequisites.requireExchangeType(rabbitConnectionFactory.getRabbitConnectionFactory(),
+                "x-consistent-hash", "rabbitmq_consistent_hash_exchange");
+    }
 
     @Bean
     public Declarables inboundPartitions(Environment env) {

@@ -35,13 +35,19 @@ public class RabbitPublisherConfiguration {
 
     /**
      * The results and dead-letter queues on the direct exchange {@code app.rabbitmq.exchange}, bound
-     * by their own names. Durable: what is on them survives a broker restart.
+     * by their own names. Durable: what is on them survives a broker restart. The results queue is
+     * bounded ({@code app.results.ttl-millis}, {@code app.results.max-length}); dead letters wait
+     * for someone to look at them.
      */
     @Bean
     public Declarables resultAndDeadLetterQueues(Environment env) {
         DirectExchange exchange = new DirectExchange(env.getRequiredProperty("app.rabbitmq.exchange"), true, false);
         String prefix = env.getRequiredProperty("app.rabbitmq.prefix");
-        Queue results = QueueBuilder.durable(prefix + ".results").build();
+        // bounded like the Artemis results queue: an unread results queue never fills the broker's disk
+        Queue results = QueueBuilder.durable(prefix + ".results")
+                .ttl(env.getRequiredProperty("app.results.ttl-millis", Integer.class))
+                .maxLength(env.getRequiredProperty("app.results.max-length", Integer.class))
+                .build();
         Queue deadLetter = QueueBuilder.durable(prefix + ".dead-letter").build();
         return new Declarables(exchange, results, deadLetter,
                 BindingBuilder.bind(results).to(exchange).with(results.getName()),

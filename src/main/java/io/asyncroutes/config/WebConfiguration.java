@@ -1,18 +1,26 @@
 package io.asyncroutes.config;
 
 import io.asyncroutes.api.ApiKeyFilter;
+import io.asyncroutes.api.JsonErrorReportValve;
 import io.asyncroutes.api.StartupGateFilter;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import org.apache.camel.CamelContext;
+import org.apache.catalina.Pipeline;
+import org.apache.catalina.Valve;
+import org.apache.catalina.core.StandardHost;
+import org.apache.catalina.valves.ErrorReportValve;
 import org.springframework.boot.web.error.ErrorAttributeOptions;
+import org.springframework.boot.web.embedded.tomcat.TomcatServletWebServerFactory;
+import org.springframework.boot.web.server.WebServerFactoryCustomizer;
 import org.springframework.boot.web.servlet.FilterRegistrationBean;
 import org.springframework.boot.web.servlet.error.DefaultErrorAttributes;
 import org.springframework.boot.web.servlet.error.ErrorAttributes;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
 import org.springframework.core.Ordered;
+import org.springframework.core.annotation.Order;
 import org.springframework.http.HttpStatus;
 import org.springframework.web.context.request.RequestAttributes;
 import org.springframework.web.context.request.WebRequest;
@@ -47,6 +55,29 @@ public class WebConfiguration {
         registration.addUrlPatterns("/api/*");
         registration.setOrder(Ordered.HIGHEST_PRECEDENCE + 5);
         return registration;
+    }
+
+    /**
+     * Tomcat answers requests it refuses before any servlet (an encoded NUL in the path, ...) with its
+     * host's error report valve: replaced by one that writes the API's JSON error shape. Runs after
+     * Spring Boot's own customizer, which adds the HTML one.
+     */
+    @Bean
+    @Order(Ordered.LOWEST_PRECEDENCE)
+    public WebServerFactoryCustomizer<TomcatServletWebServerFactory> jsonErrorReports() {
+        return factory -> factory.addContextCustomizers(context -> {
+            Pipeline host = context.getParent().getPipeline();
+            for (Valve valve : host.getValves()) {
+                if (valve instanceof ErrorReportValve && !(valve instanceof JsonErrorReportValve)) {
+                    host.removeValve(valve);
+                }
+            }
+            host.addValve(new JsonErrorReportValve());
+            // the host adds a valve of this class when it starts unless one is there (matched by class name)
+            if (context.getParent() instanceof StandardHost standardHost) {
+                standardHost.setErrorReportValveClass(JsonErrorReportValve.class.getName());
+            }
+        });
     }
 
     /** {@code {"error": code, "message": text, "details": []}} for container-level errors too. */

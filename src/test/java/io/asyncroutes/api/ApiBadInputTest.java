@@ -66,7 +66,11 @@ class ApiBadInputTest extends EmbeddedProfileTest {
                 Arguments.of("limit too large", "GET", "/api/threads/t/messages?limit=501", null, null, 400, "invalid_query"),
                 Arguments.of("limit not a number", "GET", "/api/threads/t/messages?limit=ten", null, null, 400, "invalid_query"),
                 Arguments.of("negative afterSeq", "GET", "/api/threads/t/messages?afterSeq=-1", null, null, 400, "invalid_query"),
-                Arguments.of("hostile thread id", "GET", "/api/threads/a%3Bdrop/messages", null, null, 400, "invalid_thread_id"));
+                Arguments.of("hostile thread id", "GET", "/api/threads/a%3Bdrop/messages", null, null, 400, "invalid_thread_id"),
+                Arguments.of("multipart body", "POST", "/api/messages", "multipart/form-data; boundary=x", "{\"threadId\":\"t\",\"content\":\"c\"}", 415, "unsupported_media_type"),
+                // refused by the servlet container before any servlet: still the JSON shape
+                Arguments.of("encoded NUL in the path", "GET", "/api/messages/%00", null, null, 400, "bad_request"),
+                Arguments.of("encoded slash in the path", "GET", "/api/messages/a%2fb", null, null, 400, "bad_request"));
     }
 
     @ParameterizedTest(name = "{0} -> {5}")
@@ -81,6 +85,19 @@ class ApiBadInputTest extends EmbeddedProfileTest {
         assertThat(error.path("error").asText()).isEqualTo(code);
         assertThat(error.path("message").asText()).isNotBlank();
         assertThat(error.path("details").isArray()).isTrue();
+    }
+
+    @Test
+    void aBodyThatIsNotUtf8IsInvalidJsonNotAnOutage() throws Exception {
+        byte[] notUtf8 = {'{', '"', 't', 'h', 'r', 'e', 'a', 'd', 'I', 'd', '"', ':', '"', (byte) 0xff, (byte) 0xfe, '"', '}'};
+        HttpResponse<String> response = java.net.http.HttpClient.newHttpClient().send(
+                java.net.http.HttpRequest.newBuilder(java.net.URI.create("http://127.0.0.1:" + port + "/api/messages"))
+                        .header("Content-Type", "application/json")
+                        .POST(java.net.http.HttpRequest.BodyPublishers.ofByteArray(notUtf8)).build(),
+                HttpResponse.BodyHandlers.ofString());
+
+        assertThat(response.statusCode()).as(response.body()).isEqualTo(400);
+        assertThat(Json.MAPPER.readTree(response.body()).path("error").asText()).isEqualTo("invalid_json");
     }
 
     @Test

@@ -57,10 +57,22 @@ public abstract class ServicesProfileTest {
     }
 
     /**
+     * Fails with what is missing and the command that adds it, rather than letting every test fail
+     * on its own (a fresh machine has RabbitMQ without the consistent-hash plugin).
+     */
+    public static void requireBrokerPrerequisites() {
+        com.rabbitmq.client.ConnectionFactory factory = new com.rabbitmq.client.ConnectionFactory();
+        factory.setHost("127.0.0.1");
+        io.asyncroutes.config.RabbitPrerequisites.requireExchangeType(factory, "x-consistent-hash",
+                "rabbitmq_consistent_hash_exchange");
+    }
+
+    /**
      * Gives a test a clean slate on the machine's real services: drops its PostgreSQL schema,
      * deletes its Redis keys (SCAN, not KEYS) and its RabbitMQ exchange and queues.
      */
     public static void wipe(String schema, String keyPrefix, String rabbitPrefix) {
+        requireBrokerPrerequisites();
         try (Connection c = DriverManager.getConnection("jdbc:postgresql://127.0.0.1:5432/test", "postgres", "");
              Statement s = c.createStatement()) {
             s.execute("DROP SCHEMA IF EXISTS " + schema + " CASCADE");
