@@ -113,8 +113,10 @@ class PersistMessageTest extends EmbeddedProfileTest {
                 jdbc.queryForObject("SELECT COUNT(*) FROM ar_message WHERE " + where, Integer.class, value) == count);
     }
 
+    /** A result received just now: an old receivedAt would be deleted by the minute's cleanup tick (retention). */
     private static String result(String id, String threadId, String content) {
+        java.time.Instant now = java.time.Instant.now();
         return "{\"id\":\"" + id + "\",\"threadId\":\"" + threadId + "\",\"seq\":null,\"content\":\"" + content
-                + "\",\"status\":\"processed\",\"receivedAt\":\"2026-01-01T00:00:00Z\",\"processedAt\":\"2026-01-01T00:00:01Z\"}";
+                + "\",\"status\":\"processed\",\"receivedAt\":\"" + now + "\",\"processedAt\":\"" + now.plusMillis(1) + "\"}";
     }
 }
