@@ -66,6 +66,106 @@ class HostileRequestsTest extends EmbeddedProfileTest {
         assertThat(Json.MAPPER.readTree(health).path("status").asText()).isEqualTo("UP");
     }
 
+    /**
+     * Issue #14: a seeded soak across every endpoint and the container in front of it: methods,
+     * paths with hostile segments, content types and charsets, headers (oversized included), bodies
+     * that are binary, truncated, nested, huge or of the wrong type. No 5xx; every error is JSON.
+     */
+    @Test
+    void aSoakAcrossEveryEndpointGetsNoServerErrorAndOnlyJsonErrors() throws Exception {
+        Random random = new Random(20261125);
+        String base = "http://127.0.0.1:" + port;
+        java.net.http.HttpClient client = java.net.http.HttpClient.newBuilder()
+                .connectTimeout(java.time.Duration.ofSeconds(5)).build();
+        Map<Integer, AtomicInteger> statuses = new ConcurrentHashMap<>();
+        Map<String, String> wrong = new ConcurrentHashMap<>();
+        ExecutorService clients = Executors.newFixedThreadPool(8);
+        for (int i = 0; i < SOAK_REQUESTS; i++) {
+            String method = SOAK_METHODS[random.nextInt(SOAK_METHODS.length)];
+            String path = soakPath(random);
+            String contentType = SOAK_CONTENT_TYPES[random.nextInt(SOAK_CONTENT_TYPES.length)];
+            byte[] body = soakBody(random, i);
+            boolean bigHeader = random.nextInt(50) == 0;
+            String what = method + " " + path + " [" + contentType + "] " + body.length + " bytes" + (bigHeader ? " +big header" : "");
+            clients.submit(() -> {
+                java.net.http.HttpRequest.Builder request = java.net.http.HttpRequest.newBuilder(java.net.URI.create(base + path))
+                        .timeout(java.time.Duration.ofSeconds(30))
+                        .method(method, method.equals("GET") || method.equals("HEAD") || method.equals("DELETE")
+                                ? java.net.http.HttpRequest.BodyPublishers.noBody()
+                                : java.net.http.HttpRequest.BodyPublishers.ofByteArray(body));
+                if (!contentType.isEmpty()) {
+                    request.header("Content-Type", contentType);
+                }
+                if (bigHeader) {
+                    request.header("X-Padding", "p".repeat(16_000)); // beyond the container's header limit
+                }
+                try {
+                    HttpResponse<String> response = client.send(request.build(), HttpResponse.BodyHandlers.ofString());
+                    statuses.computeIfAbsent(response.statusCode(), k -> new AtomicInteger()).incrementAndGet();
+                    if (response.statusCode() >= 500) {
+                        wrong.put(what, response.statusCode() + " " + response.body());
+                    } else if (response.statusCode() >= 400 && !method.equals("HEAD")
+                            && !response.body().startsWith("{\"error\":")) {
+                        wrong.put(what, response.statusCode() + " not JSON: " + response.body().substring(0, Math.min(120, response.body().length())));
+                    }
+                } catch (java.io.IOException e) {
+                    // the container may close the connection on what it cannot parse: no answer is not a 5xx
+                    statuses.computeIfAbsent(-1, k -> new AtomicInteger()).incrementAndGet();
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            });
+        }
+        clients.shutdown();
+        assertThat(clients.awaitTermination(5, TimeUnit.MINUTES)).isTrue();
+
+        System.out.println("soak by status (-1: connection closed without an answer): " + new TreeMap<>(statuses));
+        assertThat(wrong).as("5xx answers, or errors that are not JSON").isEmpty();
+        assertThat(statuses.getOrDefault(-1, new AtomicInteger()).get()).as("connections dropped without an answer")
+                .isLessThan(SOAK_REQUESTS / 100);
+        String health = Http.get(base + "/actuator/health").body();
+        assertThat(Json.MAPPER.readTree(health).path("status").asText()).isEqualTo("UP");
+    }
+
+    private static final int SOAK_REQUESTS = 10_000;
+    private static final String[] SOAK_METHODS = {"POST", "POST", "POST", "GET", "GET", "PUT", "DELETE", "PATCH", "OPTIONS", "HEAD"};
+    private static final String[] SOAK_CONTENT_TYPES = {"application/json", "application/json", "application/json; charset=UTF-8",
+        "application/json; charset=ISO-8859-1", "application/json; charset=UTF-16", "text/plain", "application/xml",
+        "multipart/form-data; boundary=x", "application/x-www-form-urlencoded", "application/octet-stream", "", "*/*", "json"};
+    private static final String[] SOAK_SEGMENTS = {"abc", "a%20b", "%00", "%2e%2e", "..%2f..%2fetc", "%ff%fe", "a%3Bb",
+        "t".repeat(200), "%F0%9F%98%80", "x%0d%0aSet-Cookie:%20a=b", "%25", "null", "-1", "%2f"};
+
+    private static String soakPath(Random random) {
+        String segment = SOAK_SEGMENTS[random.nextInt(SOAK_SEGMENTS.length)];
+        return switch (random.nextInt(9)) {
+            case 0, 1 -> "/api/messages";
+            case 2 -> "/api/messages/" + segment;
+            case 3 -> "/api/threads/" + segment + "/messages?limit=" + SOAK_SEGMENTS[random.nextInt(SOAK_SEGMENTS.length)]
+                    + "&afterSeq=" + SOAK_SEGMENTS[random.nextInt(SOAK_SEGMENTS.length)];
+            case 4 -> "/api/fetch";
+            case 5 -> "/api/chat";
+            case 6 -> "/api/openapi.json";
+            case 7 -> "/api/" + segment;
+            default -> "/api/messages?" + segment + "=" + segment;
+        };
+    }
+
+    private static byte[] soakBody(Random random, int i) {
+        return switch (random.nextInt(6)) {
+            case 0 -> { // binary, not UTF-8
+                byte[] bytes = new byte[1 + random.nextInt(400)];
+                random.nextBytes(bytes);
+                yield bytes;
+            }
+            case 1 -> { // a valid message cut short
+                String whole = "{\"threadId\":\"soak-" + i + "\",\"content\":\"hello\",\"seq\":1}";
+                yield whole.substring(0, random.nextInt(whole.length())).getBytes(java.nio.charset.StandardCharsets.UTF_8);
+            }
+            case 2 -> new byte[0];
+            default -> hostileBody(random, i).getBytes(java.nio.charset.StandardCharsets.UTF_8);
+        };
+    }
+
     private static String hostileBody(Random random, int i) {
         return switch (i % 12) {
             case 0 -> randomBytes(random, 1 + random.nextInt(300));
