@@ -14,10 +14,6 @@ import io.asyncroutes.support.Json;
 import io.asyncroutes.support.TransientErrors;
 import java.io.IOException;
 import java.io.InputStream;
-import java.nio.ByteBuffer;
-import java.nio.charset.CharacterCodingException;
-import java.nio.charset.CodingErrorAction;
-import java.nio.charset.StandardCharsets;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -237,14 +233,7 @@ public class ApiRoutes extends RouteBuilder {
         if (bytes.length > max) {
             throw tooLarge(max);
         }
-        try {
-            return StandardCharsets.UTF_8.newDecoder()
-                    .onMalformedInput(CodingErrorAction.REPORT)
-                    .onUnmappableCharacter(CodingErrorAction.REPORT)
-                    .decode(ByteBuffer.wrap(bytes)).toString();
-        } catch (CharacterCodingException e) {
-            throw RejectedInputException.invalidJson("body is not valid UTF-8");
-        }
+        return MessageValidator.utf8(bytes);
     }
 
     private static JsonNode parseJson(String json) {

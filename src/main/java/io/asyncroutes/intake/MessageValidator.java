@@ -231,4 +231,22 @@ public class MessageValidator {
         String cut = name.length() > 64 ? name.substring(0, 64) + "…" : name;
         return cut.replaceAll("[^\\x20-\\x7E]", "?");
     }
+
+    /**
+     * The text of a message body: bytes are decoded as strict UTF-8, so the REST and the queue intake
+     * refuse the same input (a lenient decoder would replace bad bytes and store altered content).
+     */
+    public static String utf8(Object body) {
+        if (!(body instanceof byte[] bytes)) {
+            return body == null ? "" : body.toString();
+        }
+        try {
+            return java.nio.charset.StandardCharsets.UTF_8.newDecoder()
+                    .onMalformedInput(java.nio.charset.CodingErrorAction.REPORT)
+                    .onUnmappableCharacter(java.nio.charset.CodingErrorAction.REPORT)
+                    .decode(java.nio.ByteBuffer.wrap(bytes)).toString();
+        } catch (java.nio.charset.CharacterCodingException e) {
+            throw RejectedInputException.invalidJson("body is not valid UTF-8");
+        }
+    }
 }

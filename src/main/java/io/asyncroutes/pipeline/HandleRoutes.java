@@ -142,7 +142,10 @@ public class HandleRoutes extends RouteBuilder {
     }
 
     private void toResult(Exchange exchange) {
-        ThreadMessage message = validator.parse(exchange.getMessage().getBody(String.class));
+        Object body = exchange.getMessage().getBody();
+        // bytes (JMS BytesMessage, AMQP) are strict UTF-8, as on the REST intake
+        ThreadMessage message = validator.parse(body instanceof byte[] ? MessageValidator.utf8(body)
+                : exchange.getMessage().getBody(String.class));
         Long receivedAt = exchange.getMessage().getHeader(Headers.RECEIVED_AT, Long.class);
         exchange.getMessage().setBody(MessageResult.of(message,
                 receivedAt != null ? Instant.ofEpochMilli(receivedAt) : Instant.now()));
