@@ -6,6 +6,7 @@ import static org.awaitility.Awaitility.await;
 import io.asyncroutes.AsyncRoutesApplication;
 import io.asyncroutes.support.EmbeddedProfileTest;
 import io.asyncroutes.support.Http;
+import io.asyncroutes.support.Json;
 import io.asyncroutes.support.ServicesProfileTest;
 import io.asyncroutes.support.TcpProxy;
 import java.net.http.HttpResponse;
@@ -32,11 +33,12 @@ import org.springframework.test.context.DynamicPropertyRegistry;
 import org.springframework.test.context.DynamicPropertySource;
 
 /**
- * Issue #9 / SPEC §6: RabbitMQ unreachable for 10 s under load on the {@code services} profile,
- * then back. The application reaches the broker through a TCP proxy that the test cuts (open
- * connections drop, new ones are refused) and restores. Clients keep posting and, like real
- * clients, post again whatever was not accepted. Every accepted message ends in PostgreSQL
- * exactly once, and none is stored as {@code duplicate}.
+ * Issues #9 and #14 / SPEC §6: each dependency of the {@code services} profile (RabbitMQ,
+ * PostgreSQL, Redis) unreachable for 10 s under load, then back. The application reaches each
+ * through a TCP proxy that a test cuts (open connections drop, new ones are refused) and restores.
+ * Clients keep posting and, like real clients, post again whatever was not accepted. Health shows
+ * the dependency DOWN during the outage and everything UP after; every accepted message ends in
+ * PostgreSQL exactly once, none as {@code duplicate} or {@code failed}, with no restart.
  *
  * <p>Its own exchange, queues, schema and key prefix: the application instance of the other
  * {@code services} tests may still be running in this JVM and must not take its messages.
@@ -44,16 +46,20 @@ import org.springframework.test.context.DynamicPropertySource;
 @CamelSpringBootTest
 @ActiveProfiles("services")
 @SpringBootTest(classes = AsyncRoutesApplication.class, webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT)
-class BrokerOutageServicesTest {
+class DependencyOutageServicesTest {
 
     private static final String SCHEMA = "ar_outage";
     private static final String PREFIX = "ar-outage";
     private static final String API_KEY = "outage-key";
     private static final TcpProxy BROKER_LINK;
+    private static final TcpProxy DATABASE_LINK;
+    private static final TcpProxy REDIS_LINK;
 
     static {
         ServicesProfileTest.wipe(SCHEMA, PREFIX + ":", PREFIX);
         BROKER_LINK = new TcpProxy(EmbeddedProfileTest.freePort(), 5672);
+        DATABASE_LINK = new TcpProxy(EmbeddedProfileTest.freePort(), 5432);
+        REDIS_LINK = new TcpProxy(EmbeddedProfileTest.freePort(), 6379);
     }
 
     @DynamicPropertySource
@@ -61,7 +67,10 @@ class BrokerOutageServicesTest {
         registry.add("spring.rabbitmq.port", BROKER_LINK::port);
         registry.add("spring.rabbitmq.connection-timeout", () -> "2s");
         registry.add("app.security.api-key", () -> API_KEY);
-        registry.add("spring.datasource.url", () -> "jdbc:postgresql://127.0.0.1:5432/test?currentSchema=" + SCHEMA);
+        registry.add("spring.datasource.url", () -> "jdbc:postgresql://127.0.0.1:" + DATABASE_LINK.port() + "/test?currentSchema=" + SCHEMA);
+        registry.add("spring.datasource.hikari.connection-timeout", () -> "1000");
+        registry.add("spring.data.redis.port", REDIS_LINK::port);
+        registry.add("spring.data.redis.timeout", () -> "1s");
         registry.add("spring.flyway.schemas", () -> SCHEMA);
         registry.add("app.redis.key-prefix", () -> PREFIX + ":");
         registry.add("app.rabbitmq.exchange", () -> PREFIX);
@@ -72,8 +81,10 @@ class BrokerOutageServicesTest {
     }
 
     @AfterAll
-    static void closeLink() {
+    static void closeLinks() {
         BROKER_LINK.close();
+        DATABASE_LINK.close();
+        REDIS_LINK.close();
     }
 
     @LocalServerPort
@@ -82,8 +93,26 @@ class BrokerOutageServicesTest {
     JdbcTemplate jdbc;
 
     @Test
-    void brokerUnreachableForTenSecondsUnderLoadLosesNothingAndDuplicatesNothing() throws Exception {
-        String run = "bo-" + UUID.randomUUID().toString().substring(0, 8);
+    void rabbitMqUnreachableForTenSecondsUnderLoad() throws Exception {
+        outageUnderLoad(BROKER_LINK, "rabbit", true);
+    }
+
+    @Test
+    void postgreSqlUnreachableForTenSecondsUnderLoad() throws Exception {
+        outageUnderLoad(DATABASE_LINK, "db", false);
+    }
+
+    @Test
+    void redisUnreachableForTenSecondsUnderLoad() throws Exception {
+        outageUnderLoad(REDIS_LINK, "redis", false);
+    }
+
+    /**
+     * @param healthComponent the actuator health component of the dependency
+     * @param intakeRefuses   whether the REST intake itself needs the dependency (only the broker)
+     */
+    private void outageUnderLoad(TcpProxy link, String healthComponent, boolean intakeRefuses) throws Exception {
+        String run = "bo-" + healthComponent + "-" + UUID.randomUUID().toString().substring(0, 8);
         int threads = 24;
         int perThread = 25;
         AtomicInteger accepted = new AtomicInteger();
@@ -105,31 +134,54 @@ class BrokerOutageServicesTest {
         }
 
         await().atMost(Duration.ofSeconds(30)).until(() -> accepted.get() >= threads * perThread / 5);
-        BROKER_LINK.cut();
+        link.cut();
         int acceptedAtCut = accepted.get();
         try {
-            // the outage really bites: the intake refuses what it cannot make durable
-            await().atMost(Duration.ofSeconds(10)).until(() -> refused.get() > 0);
-            sleepQuietly(10_000); // the outage itself: 10 s of nothing reachable
+            await().atMost(Duration.ofSeconds(10)).pollInterval(Duration.ofMillis(200))
+                    .until(() -> componentStatus(healthComponent).equals("DOWN"));
+            if (intakeRefuses) {
+                // the intake refuses what it cannot make durable
+                await().atMost(Duration.ofSeconds(10)).until(() -> refused.get() > 0);
+            }
+            sleepQuietly(10_000); // the outage itself: 10 s of the dependency unreachable
         } finally {
-            BROKER_LINK.restore();
+            link.restore();
         }
         for (Future<?> p : posting) {
             p.get(120, TimeUnit.SECONDS);
         }
         clients.shutdown();
-        assertThat(acceptedAtCut).as("load was running when the broker went away").isLessThan(threads * perThread);
+        assertThat(acceptedAtCut).as("load was running when the dependency went away").isLessThan(threads * perThread);
 
         int expected = threads * perThread;
-        await().atMost(Duration.ofSeconds(90)).pollInterval(Duration.ofMillis(250)).until(() ->
+        await().atMost(Duration.ofSeconds(120)).pollInterval(Duration.ofMillis(250)).ignoreExceptions().until(() ->
                 jdbc.queryForObject("SELECT COUNT(*) FROM ar_message WHERE thread_id LIKE ?", Integer.class, run + "-%") >= expected);
         assertThat(jdbc.queryForObject("SELECT COUNT(DISTINCT id) FROM ar_message WHERE thread_id LIKE ?", Integer.class, run + "-%"))
                 .as("every accepted message stored exactly once").isEqualTo(expected);
         Map<String, Integer> statuses = jdbc.queryForList(
                         "SELECT status, COUNT(*) AS n FROM ar_message WHERE thread_id LIKE ? GROUP BY status", run + "-%").stream()
                 .collect(Collectors.toMap(row -> (String) row.get("status"), row -> ((Number) row.get("n")).intValue()));
+        System.out.printf("%s outage: statuses %s, %d requests refused and posted again%n", healthComponent, statuses, refused.get());
         assertThat(statuses).as("statuses after the outage").doesNotContainKey("duplicate").doesNotContainKey("failed");
         assertThat(statuses.getOrDefault("processed", 0) + statuses.getOrDefault("late", 0)).isEqualTo(expected);
+        await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(500)).until(() -> overallStatus().equals("UP"));
+    }
+
+    private String componentStatus(String component) {
+        try {
+            return Json.MAPPER.readTree(Http.get("http://127.0.0.1:" + port + "/actuator/health").body())
+                    .path("components").path(component).path("status").asText();
+        } catch (Exception e) {
+            return "unknown";
+        }
+    }
+
+    private String overallStatus() {
+        try {
+            return Json.MAPPER.readTree(Http.get("http://127.0.0.1:" + port + "/actuator/health").body()).path("status").asText();
+        } catch (Exception e) {
+            return "unknown";
+        }
     }
 
     /** A client's retry: whatever was not accepted (503 while the broker is away, a dropped connection) is posted again. */
