@@ -3,6 +3,11 @@ package io.asyncroutes.pipeline;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.rabbitmq.client.Channel;
+import com.rabbitmq.client.Connection;
+import com.rabbitmq.client.ConnectionFactory;
+import com.rabbitmq.client.GetResponse;
 import io.asyncroutes.AsyncRoutesApplication;
 import io.asyncroutes.support.EmbeddedProfileTest;
 import io.asyncroutes.support.Http;
@@ -12,8 +17,10 @@ import io.asyncroutes.support.TcpProxy;
 import java.net.http.HttpResponse;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -165,6 +172,26 @@ class DependencyOutageServicesTest {
         assertThat(statuses).as("statuses after the outage").doesNotContainKey("duplicate").doesNotContainKey("failed");
         assertThat(statuses.getOrDefault("processed", 0) + statuses.getOrDefault("late", 0)).isEqualTo(expected);
         await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(500)).until(() -> overallStatus().equals("UP"));
+        assertThat(publishedResults(run)).as("a result published for every message").hasSize(expected);
+    }
+
+    /** Ids of the run's handled (processed or late) results on the results queue; reads the queue empty. */
+    private static Set<String> publishedResults(String run) throws Exception {
+        Set<String> ids = new HashSet<>();
+        ConnectionFactory factory = new ConnectionFactory();
+        factory.setHost("127.0.0.1");
+        try (Connection connection = factory.newConnection()) {
+            Channel channel = connection.createChannel();
+            GetResponse message;
+            while ((message = channel.basicGet(PREFIX + ".results", true)) != null) {
+                JsonNode result = Json.MAPPER.readTree(message.getBody());
+                String status = result.path("status").asText();
+                if (result.path("threadId").asText().startsWith(run + "-") && (status.equals("processed") || status.equals("late"))) {
+                    ids.add(result.path("id").asText());
+                }
+            }
+        }
+        return ids;
     }
 
     private String componentStatus(String component) {
