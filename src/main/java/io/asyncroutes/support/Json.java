@@ -48,12 +48,4 @@ public final class Json {
             throw new IllegalArgumentException("not JSON: " + e.getOriginalMessage(), e);
         }
     }
-
-    public static <T> T treeToValue(JsonNode tree, Class<T> type) {
-        try {
-            return MAPPER.treeToValue(tree, type);
-        } catch (JsonProcessingException e) {
-            throw new IllegalArgumentException("cannot read " + type.getSimpleName() + ": " + e.getOriginalMessage(), e);
-        }
-    }
 }
