@@ -35,6 +35,7 @@ import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.boot.test.context.SpringBootTest;
 import org.springframework.boot.test.web.server.LocalServerPort;
 import org.springframework.jdbc.core.JdbcTemplate;
+import org.springframework.test.annotation.DirtiesContext;
 import org.springframework.test.context.ActiveProfiles;
 import org.springframework.test.context.DynamicPropertyRegistry;
 import org.springframework.test.context.DynamicPropertySource;
@@ -53,6 +54,8 @@ import org.springframework.test.context.DynamicPropertySource;
 @CamelSpringBootTest
 @ActiveProfiles("services")
 @SpringBootTest(classes = AsyncRoutesApplication.class, webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT)
+// closed after the class: with its proxies gone it would keep reconnecting to nothing beside the later tests
+@DirtiesContext
 class DependencyOutageServicesTest {
 
     private static final String SCHEMA = "ar_outage";
