@@ -63,6 +63,9 @@ class ClusteredJobStoreOnH2Test {
                     JobBuilder.newJob(CountingJob.class).withIdentity("h2-job", "test").usingJobData("note", "strings only").build(),
                     TriggerBuilder.newTrigger().withIdentity("h2-job", "test")
                             .withSchedule(CronScheduleBuilder.cronSchedule("0/1 * * * * ?")).build());
+            // in the application Camel's quartz component starts the scheduler (spring.quartz.auto-startup=false)
+            assertThat(scheduler.isStarted()).isFalse();
+            scheduler.start();
 
             await().atMost(Duration.ofSeconds(10)).until(() -> RUNS.get() >= 2);
             JdbcTemplate jdbc = new JdbcTemplate(context.getBean(javax.sql.DataSource.class));

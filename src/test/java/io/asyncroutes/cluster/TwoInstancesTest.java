@@ -63,6 +63,7 @@ class TwoInstancesTest {
 
     private ConfigurableApplicationContext a;
     private ConfigurableApplicationContext b;
+    private ConfigurableApplicationContext c;
 
     @BeforeAll
     void startTwoInstances() throws Exception {
@@ -73,7 +74,7 @@ class TwoInstancesTest {
 
     @AfterAll
     void stop() {
-        for (ConfigurableApplicationContext c : new ConfigurableApplicationContext[] {a, b}) {
+        for (ConfigurableApplicationContext c : new ConfigurableApplicationContext[] {a, b, c}) {
             if (c != null && c.isActive()) {
                 c.close();
             }
@@ -188,6 +189,40 @@ class TwoInstancesTest {
                 count("SELECT COUNT(*) FROM " + TICKS + " WHERE instance = 'b'"));
     }
 
+    @Test
+    @Order(5)
+    void aTickDueWhileNoInstanceRanFiresOnTheNextStartOnceCamelIsReadyWithoutAnError() throws Exception {
+        b.close();
+        // a long stop: the next tick was due two minutes ago (past Quartz's misfire threshold), so the
+        // clustered job store fires it the moment the next instance's scheduler starts
+        try (Connection db = DriverManager.getConnection(PG, "postgres", "");
+             PreparedStatement due = db.prepareStatement("UPDATE " + SCHEMA + ".qrtz_triggers SET next_fire_time = ? "
+                     + "WHERE trigger_name = 'cleanup-expired'")) {
+            due.setLong(1, System.currentTimeMillis() - 120_000);
+            assertThat(due.executeUpdate()).isEqualTo(1);
+        }
+        ch.qos.logback.classic.Logger root = (ch.qos.logback.classic.Logger) org.slf4j.LoggerFactory
+                .getLogger(org.slf4j.Logger.ROOT_LOGGER_NAME);
+        ch.qos.logback.core.read.ListAppender<ch.qos.logback.classic.spi.ILoggingEvent> log =
+                new ch.qos.logback.core.read.ListAppender<>();
+        log.start();
+        root.addAppender(log);
+        try {
+            long startedAt = System.currentTimeMillis();
+            c = start("c");
+            // the cause, checked directly: Quartz must not run jobs before the Camel context starts
+            assertThat(c.getBean(QuartzAtCamelStart.class).started).as("Quartz running when Camel started").isFalse();
+            await().atMost(Duration.ofSeconds(20)).until(() ->
+                    count("SELECT COUNT(*) FROM " + TICKS + " WHERE instance = 'c' AND fire_time >= " + (startedAt - 180_000)) >= 1);
+        } finally {
+            root.detachAppender(log);
+        }
+        // before the fix, Quartz started before the Camel context and the due tick failed with
+        // "No CamelContext could be found with name: async-routes" (and was lost)
+        assertThat(log.list).filteredOn(e -> e.getLevel().isGreaterOrEqual(ch.qos.logback.classic.Level.ERROR))
+                .extracting(ch.qos.logback.classic.spi.ILoggingEvent::getFormattedMessage).isEmpty();
+    }
+
     private void assertNoTickRanTwice() throws SQLException {
         // one query, so a tick inserted meanwhile cannot make the two counts differ
         assertThat(count("SELECT COUNT(*) - COUNT(DISTINCT fire_time) FROM " + TICKS)).isZero();
@@ -196,7 +231,10 @@ class TwoInstancesTest {
     private ConfigurableApplicationContext start(String instance) {
         return new SpringApplicationBuilder(AsyncRoutesApplication.class)
                 .profiles("services")
-                .initializers(context -> context.getBeanFactory().registerSingleton("tickRecorder", new TickRecorder(instance)))
+                .initializers(context -> {
+                    context.getBeanFactory().registerSingleton("tickRecorder", new TickRecorder(instance));
+                    context.getBeanFactory().registerSingleton("quartzAtCamelStart", new QuartzAtCamelStart());
+                })
                 .run("--server.port=0",
                         "--server.address=127.0.0.1",
                         "--app.security.api-key=two-instances",
@@ -210,6 +248,25 @@ class TwoInstancesTest {
                         "--app.ordering.gap-timeout=30s",
                         "--app.cleanup.cron=0/1 * * * * ?",
                         "--app.cleanup.cluster-checkin-interval=1s");
+    }
+
+    /** Records whether the Quartz scheduler was already running jobs when the Camel context began to start. */
+    static final class QuartzAtCamelStart implements org.apache.camel.spring.boot.CamelContextConfiguration {
+        volatile Boolean started;
+
+        @Override
+        public void beforeApplicationStart(CamelContext camel) {
+            try {
+                Scheduler scheduler = camel.getRegistry().findSingleByType(Scheduler.class);
+                started = scheduler.isStarted() && !scheduler.isInStandbyMode();
+            } catch (org.quartz.SchedulerException e) {
+                throw new IllegalStateException(e);
+            }
+        }
+
+        @Override
+        public void afterApplicationStart(CamelContext camel) {
+        }
     }
 
     /** A test-only cleanup task: records which instance ran the tick of which scheduled fire time. */
