@@ -80,8 +80,12 @@ public class AsyncRoutesConfiguration {
     @Bean
     public KeyedResequencer keyedResequencer(AppSettings settings, SeqStore orderingSeqStore,
                                              ObjectProvider<MeterRegistry> meters) {
-        return OrderingRoutes.forMessageResults(settings.getOrdering(), orderingSeqStore,
+        KeyedResequencer gate = OrderingRoutes.forMessageResults(settings.getOrdering(), orderingSeqStore,
                 meters.getIfAvailable(SimpleMeterRegistry::new));
+        // a failed message comes back from the broker within the intake's longest redelivery delay:
+        // its successors wait that long (plus a gap timeout) before they skip it
+        gate.setRedeliveryHold(settings.getIntake().getRedeliveryMaxDelay().plus(settings.getOrdering().getGapTimeout()));
+        return gate;
     }
 
     /** cleanup-expired evicts ordering state left idle (normally already gone when a thread's last turn ends). */

@@ -188,6 +188,11 @@ public class KeyedResequencer extends AsyncProcessorSupport {
         }
     }
 
+    /** See {@link ThreadOrderingEngine#setRedeliveryHold}: successors wait this long for a failed message's redelivery. */
+    public void setRedeliveryHold(Duration hold) {
+        engine.setRedeliveryHold(hold);
+    }
+
     /** Drops idle thread entries (normally already gone when their last turn ended); for the periodic cleanup. */
     public int evictIdle(Instant now) {
         return engine.evictIdle(now);

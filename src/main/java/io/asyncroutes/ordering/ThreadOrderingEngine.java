@@ -73,6 +73,8 @@ public final class ThreadOrderingEngine {
     private final int maxConcurrency;
     private final int maxPendingPerThread;
     private final Listener listener;
+    /** How long successors wait for a message that failed and went back to the broker (0: a gap timeout). */
+    private volatile long redeliveryHoldNanos;
 
     private final ConcurrentHashMap<String, ThreadState> states = new ConcurrentHashMap<>();
     /** Turns granted but waiting for a concurrency slot. */
@@ -94,6 +96,19 @@ public final class ThreadOrderingEngine {
         this.concurrency = new Semaphore(maxConcurrency);
         this.capacity = new Semaphore(maxPending);
         this.listener = listener;
+    }
+
+    /**
+     * A message that failed goes back to its broker and returns after the intake's redelivery delay,
+     * which can be longer than the gap timeout. It has arrived, so its successors must not skip it:
+     * they wait up to {@code hold} from its latest failure. A message that does not come back within
+     * that (it was dead-lettered, or its broker lost it) is then skipped as usual and, should it come
+     * after all, is {@link Verdict#LATE}; one that keeps failing keeps its thread waiting, as a
+     * dependency outage does anyway. Set it to the intake's maximum redelivery delay plus the gap
+     * timeout.
+     */
+    public void setRedeliveryHold(Duration hold) {
+        this.redeliveryHoldNanos = hold.toNanos();
     }
 
     /**
@@ -163,6 +178,7 @@ public final class ThreadOrderingEngine {
                         try {
                             state.seq = store.load(key);
                         } catch (RuntimeException e) {
+                            hold(state, seq); // it goes back to the broker: its successors wait for it
                             refuse(state, ticket);
                             throw e;
                         }
@@ -279,15 +295,16 @@ public final class ThreadOrderingEngine {
             long waitedNanos = System.nanoTime() - head.getValue().receivedNanos;
             if (seq <= last + 1) {
                 next = head.getValue();
-            } else if (waitedNanos >= gapTimeoutNanos) {
+            } else if (waitedNanos >= gapTimeoutNanos && !state.holds(last, seq)) {
                 LOG.warn("Thread {}: seq {}..{} missing after {} ms, skipped; handling seq {}",
                         state.key, last + 1, seq - 1, TimeUnit.NANOSECONDS.toMillis(gapTimeoutNanos), seq);
                 state.seq.addSkipped(last + 1, seq - 1);
                 listener.gapSkipped(state.key, last + 1, seq - 1);
                 next = head.getValue();
             } else if (state.gapTimer == null && timer != null) {
-                state.gapTimer = timer.schedule(() -> onGapTimer(state), gapTimeoutNanos - waitedNanos,
-                        TimeUnit.NANOSECONDS);
+                long heldUntil = state.heldUntil(last, seq);
+                long delay = heldUntil != 0 ? heldUntil - System.nanoTime() : gapTimeoutNanos - waitedNanos;
+                state.gapTimer = timer.schedule(() -> onGapTimer(state), Math.max(0, delay), TimeUnit.NANOSECONDS);
             }
             if (next != null) {
                 state.bySeq.pollFirstEntry();
@@ -392,13 +409,19 @@ public final class ThreadOrderingEngine {
                         state.seq.last(ticket.seq);
                     }
                     changed = state.seq.copy();
+                    if (state.held != null) {
+                        state.held.headMap(ticket.seq, true).clear(); // came back and handled, or passed
+                    }
                     if (!skippedBefore && changed.skippedRanges() > 0) {
                         LOG.debug("Thread {}: skipped ranges now {}", state.key, changed);
                     }
-                } else if (state.bySeq != null && !state.bySeq.isEmpty()) {
-                    // give the redelivery of this message a full gap timeout before its successors skip it
-                    long now = System.nanoTime();
-                    state.bySeq.values().forEach(waiting -> waiting.receivedNanos = Math.max(waiting.receivedNanos, now));
+                } else {
+                    // the message goes back to the broker: its successors wait for its redelivery
+                    hold(state, ticket.seq);
+                    if (state.bySeq != null) {
+                        long now = System.nanoTime();
+                        state.bySeq.values().forEach(waiting -> waiting.receivedNanos = Math.max(waiting.receivedNanos, now));
+                    }
                 }
             }
         }
@@ -425,6 +448,16 @@ public final class ThreadOrderingEngine {
             grant(next, false);
         }
         drainReady();
+    }
+
+    /** Under the state's lock: successors of {@code seq} wait for its redelivery, counted from this failure. */
+    private void hold(ThreadState state, long seq) {
+        if (redeliveryHoldNanos > 0) {
+            if (state.held == null) {
+                state.held = new TreeMap<>();
+            }
+            state.held.put(seq, System.nanoTime() + redeliveryHoldNanos);
+        }
     }
 
     /** Under the state's lock: drops the entry of a thread with nothing in flight or waiting. */
@@ -580,6 +613,8 @@ public final class ThreadOrderingEngine {
         ScheduledFuture<?> gapTimer;
         int blockedArrivals;
         boolean removed;
+        /** Seqs that failed and are on their way back from the broker → until when successors wait for them. */
+        TreeMap<Long, Long> held;
 
         ThreadState(String key) {
             this.key = key;
@@ -608,8 +643,34 @@ public final class ThreadOrderingEngine {
             return busy && current != null && current.late && current.seq != null && current.seq == seq;
         }
 
+        /** A held seq lies in the gap between the last handled one and {@code next}, and its hold still runs. */
+        boolean holds(long last, long next) {
+            return heldUntil(last, next) != 0;
+        }
+
+        /** When the last running hold in the gap ({@code last}, {@code next}) ends (nanoTime), 0 if none runs. */
+        long heldUntil(long last, long next) {
+            if (held == null || next - last < 2) {
+                return 0;
+            }
+            long now = System.nanoTime();
+            held.values().removeIf(until -> now - until >= 0); // expired holds are gone for good
+            long latest = 0;
+            for (long until : held.subMap(last, false, next, false).values()) {
+                if (latest == 0 || until - latest > 0) {
+                    latest = until;
+                }
+            }
+            return latest;
+        }
+
         boolean isIdle() {
-            return !busy && pendingCount() == 0 && gapTimer == null && blockedArrivals == 0;
+            if (held != null) {
+                long now = System.nanoTime();
+                held.values().removeIf(until -> now - until >= 0);
+            }
+            return !busy && pendingCount() == 0 && gapTimer == null && blockedArrivals == 0
+                    && (held == null || held.isEmpty());
         }
     }
 }

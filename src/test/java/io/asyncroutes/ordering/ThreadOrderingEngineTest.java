@@ -114,6 +114,90 @@ class ThreadOrderingEngineTest {
     }
 
     @Test
+    void aFailedMessageHoldsItsSuccessorsPastTheGapTimeoutUntilItsRedeliveryReturns() throws Exception {
+        engine.setRedeliveryHold(Duration.ofSeconds(5));
+        Ticket one = submit("t", 1, "h1");
+        Ticket two = submit("t", 2, "h2");
+        Ticket three = submit("t", 3, "h3");
+        engine.end(one, false); // a dependency failed: seq 1 goes back to the broker
+        // three gap timeouts pass: seq 1 has arrived and is coming back, so nothing is skipped
+        await().during(Duration.ofMillis(600)).atMost(Duration.ofSeconds(2)).until(() -> released.isEmpty());
+        Ticket redelivered = submit("t", 1, "h1");
+        assertThat(redelivered.isReady()).isTrue();
+        assertThat(redelivered.verdict()).isEqualTo(Verdict.IN_ORDER);
+        engine.end(redelivered, true);
+        assertThat(released).containsExactly(two);
+        engine.end(two, true);
+        assertThat(released).containsExactly(two, three);
+        assertThat(three.verdict()).isEqualTo(Verdict.IN_ORDER);
+        engine.end(three, true);
+        assertThat(skippedFrom).isEmpty();
+        assertThat(store.load("t").format()).isEqualTo("3");
+    }
+
+    @Test
+    void aMessageThatDoesNotComeBackHoldsItsThreadOnlyForTheHoldThenIsLate() throws Exception {
+        engine.setRedeliveryHold(Duration.ofMillis(700));
+        Ticket one = submit("t", 1, "k1");
+        Ticket two = submit("t", 2, "k2");
+        long failedAt = System.nanoTime();
+        engine.end(one, false);
+        await().atMost(Duration.ofSeconds(5)).until(() -> released.contains(two));
+        assertThat(Duration.ofNanos(System.nanoTime() - failedAt)).isGreaterThanOrEqualTo(Duration.ofMillis(650));
+        assertThat(skippedFrom).containsExactly(1L);
+        engine.end(two, true);
+        Ticket finallyBack = submit("t", 1, "k1");
+        assertThat(finallyBack.verdict()).isEqualTo(Verdict.LATE);
+        engine.end(finallyBack, true);
+        assertThat(store.load("t").format()).isEqualTo("2");
+    }
+
+    @Test
+    void aMessageRefusedWhileTheStateStoreIsDownHoldsTheSuccessorsThatComeAfterIt() throws Exception {
+        java.util.concurrent.atomic.AtomicBoolean down = new java.util.concurrent.atomic.AtomicBoolean(true);
+        ThreadOrderingEngine flaky = new ThreadOrderingEngine(new SeqStore() {
+            @Override
+            public SeqState load(String threadId) {
+                if (down.get()) {
+                    throw new IllegalStateException("Redis down");
+                }
+                return store.load(threadId);
+            }
+
+            @Override
+            public void save(String threadId, SeqState state) {
+                store.save(threadId, state);
+            }
+        }, Duration.ofMillis(200), 8, 100, 1000, new ThreadOrderingEngine.Listener() { });
+        flaky.setRedeliveryHold(Duration.ofSeconds(5));
+        flaky.start(timer, null);
+        try {
+            // a new thread's first two messages both fail and go back to the broker
+            org.assertj.core.api.Assertions.assertThatThrownBy(() -> flaky.submit("r", 1L, "r1", released::add))
+                    .hasMessageContaining("Redis down");
+            org.assertj.core.api.Assertions.assertThatThrownBy(() -> flaky.submit("r", 2L, "r2", released::add))
+                    .hasMessageContaining("Redis down");
+            down.set(false);
+            Ticket three = flaky.submit("r", 3L, "r3", released::add);
+            await().during(Duration.ofMillis(600)).atMost(Duration.ofSeconds(2)).until(() -> released.isEmpty());
+            Ticket one = flaky.submit("r", 1L, "r1", released::add);
+            assertThat(one.verdict()).isEqualTo(Verdict.IN_ORDER);
+            flaky.end(one, true);
+            // seq 1 is back and handled; seq 2 is still on its way: seq 3 goes on waiting for it
+            await().during(Duration.ofMillis(600)).atMost(Duration.ofSeconds(2)).until(() -> released.isEmpty());
+            Ticket two = flaky.submit("r", 2L, "r2", released::add);
+            assertThat(two.isReady()).isTrue();
+            assertThat(two.verdict()).isEqualTo(Verdict.IN_ORDER);
+            flaky.end(two, true);
+            assertThat(released).containsExactly(three);
+            assertThat(three.verdict()).isEqualTo(Verdict.IN_ORDER);
+            flaky.end(three, true);
+        } finally {
+            flaky.stop();
+        }
+    }
+
+    @Test
     void aRedeliveredCopyOfAWaitingMessageTakesItsPlace() throws Exception {
         Ticket one = submit("t", 1, "d1");
         Ticket two = submit("t", 2, "d2");

@@ -172,8 +172,8 @@ class DependencyOutageServicesTest {
                         "SELECT status, COUNT(*) AS n FROM ar_message WHERE thread_id LIKE ? GROUP BY status", run + "-%").stream()
                 .collect(Collectors.toMap(row -> (String) row.get("status"), row -> ((Number) row.get("n")).intValue()));
         System.out.printf("%s outage: statuses %s, %d requests refused and posted again%n", healthComponent, statuses, refused.get());
-        assertThat(statuses).as("statuses after the outage").doesNotContainKey("duplicate").doesNotContainKey("failed");
-        assertThat(statuses.getOrDefault("processed", 0) + statuses.getOrDefault("late", 0)).isEqualTo(expected);
+        // not even late: a message failed by the outage went back to the broker, and its successors waited for it
+        assertThat(statuses).as("statuses after the outage").containsOnlyKeys("processed");
         await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(500)).until(() -> overallStatus().equals("UP"));
         assertThat(publishedResults(run)).as("a result published for every message").hasSize(expected);
     }
