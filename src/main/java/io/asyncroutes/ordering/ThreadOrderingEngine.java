@@ -1,5 +1,6 @@
 package io.asyncroutes.ordering;
 
+import io.asyncroutes.support.SupersededDeliveryException;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayDeque;
@@ -10,6 +11,7 @@ import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.Executor;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.Semaphore;
@@ -240,7 +242,7 @@ public final class ThreadOrderingEngine {
         }
         if (replaced != null) {
             releaseCapacity(replaced);
-            replaced.error = new IllegalStateException("order-by-thread: replaced by a redelivered copy");
+            replaced.error = new SupersededDeliveryException("order-by-thread: replaced by a redelivered copy");
             replaced.onTurn.accept(replaced);
             return ticket;
         }
@@ -531,7 +533,8 @@ public final class ThreadOrderingEngine {
         for (Ticket ticket : orphans) {
             pending.decrementAndGet();
             releaseCapacity(ticket);
-            ticket.error = new IllegalStateException("order-by-thread stopped before its turn");
+            // transient: the message goes back to its broker (never dead-lettered) and is handled after the restart
+            ticket.error = new RejectedExecutionException("order-by-thread stopped before its turn");
             ticket.onTurn.accept(ticket);
         }
         timer = null;

@@ -56,6 +56,11 @@ public class SharedRouteConfigurations extends RouteConfigurationBuilder {
     @Override
     public void configuration() {
         routeConfiguration(INTAKE)
+                // the broker redelivered this message and the copy took its place: end this delivery quietly
+                .onException(SupersededDeliveryException.class)
+                    .handled(true)
+                    .log(LoggingLevel.DEBUG, "io.asyncroutes.intake", "${exception.message}: ${exchangeId} ends, its copy goes on")
+                .end()
                 .onException(RejectedInputException.class)
                     .handled(true)
                     .useOriginalMessage()

@@ -104,24 +104,68 @@ class DependencyOutageServicesTest {
 
     @Test
     void rabbitMqUnreachableForTenSecondsUnderLoad() throws Exception {
-        outageUnderLoad(BROKER_LINK, "rabbit", true);
+        outageUnderLoad(Fault.of(BROKER_LINK), "rabbit", true);
     }
 
     @Test
     void postgreSqlUnreachableForTenSecondsUnderLoad() throws Exception {
-        outageUnderLoad(DATABASE_LINK, "db", false);
+        outageUnderLoad(Fault.of(DATABASE_LINK), "db", false);
     }
 
     @Test
     void redisUnreachableForTenSecondsUnderLoad() throws Exception {
-        outageUnderLoad(REDIS_LINK, "redis", false);
+        outageUnderLoad(Fault.of(REDIS_LINK), "redis", false);
+    }
+
+    /** The broker itself stopped and started again (durable queues and persistent messages survive it). */
+    @Test
+    void rabbitMqRestartedUnderLoad() throws Exception {
+        outageUnderLoad(new Fault(() -> command("rabbitmqctl", "stop_app"),
+                () -> command("rabbitmqctl", "start_app")), "rabbit", true);
+    }
+
+    /** The database server itself stopped (fast shutdown: sessions ended) and started again. */
+    @Test
+    void postgreSqlRestartedUnderLoad() throws Exception {
+        String cluster = postgresVersion();
+        outageUnderLoad(new Fault(() -> command("pg_ctlcluster", "--skip-systemctl-redirect", cluster, "main", "stop", "-m", "fast"),
+                () -> command("pg_ctlcluster", "--skip-systemctl-redirect", cluster, "main", "start")), "db", false);
+    }
+
+    // Redis is not restarted: on this machine it keeps nothing on disk (--save "" --appendonly no), so a restart
+    // would be a Redis that lost its data, a different fault from an outage (idempotency keys and ordering state gone).
+
+    /** A dependency made unavailable, then available again. */
+    record Fault(Step begin, Step end) {
+        interface Step {
+            void run() throws Exception;
+        }
+
+        static Fault of(TcpProxy link) {
+            return new Fault(link::cut, link::restore);
+        }
+    }
+
+    private static void command(String... command) throws Exception {
+        Process process = new ProcessBuilder(command).redirectErrorStream(true).start();
+        String output = new String(process.getInputStream().readAllBytes());
+        if (!process.waitFor(120, TimeUnit.SECONDS) || process.exitValue() != 0) {
+            throw new IllegalStateException(String.join(" ", command) + " failed: " + output);
+        }
+    }
+
+    private static String postgresVersion() {
+        String[] versions = new java.io.File("/etc/postgresql").list();
+        org.junit.jupiter.api.Assumptions.assumeTrue(versions != null && versions.length == 1,
+                "restarting PostgreSQL needs one local cluster under /etc/postgresql");
+        return versions[0];
     }
 
     /**
      * @param healthComponent the actuator health component of the dependency
      * @param intakeRefuses   whether the REST intake itself needs the dependency (only the broker)
      */
-    private void outageUnderLoad(TcpProxy link, String healthComponent, boolean intakeRefuses) throws Exception {
+    private void outageUnderLoad(Fault fault, String healthComponent, boolean intakeRefuses) throws Exception {
         String run = "bo-" + healthComponent + "-" + UUID.randomUUID().toString().substring(0, 8);
         int threads = 24;
         int perThread = 25;
@@ -144,7 +188,7 @@ class DependencyOutageServicesTest {
         }
 
         await().atMost(Duration.ofSeconds(30)).until(() -> accepted.get() >= threads * perThread / 5);
-        link.cut();
+        fault.begin().run();
         int acceptedAtCut = accepted.get();
         try {
             await().atMost(Duration.ofSeconds(10)).pollInterval(Duration.ofMillis(200))
@@ -155,7 +199,7 @@ class DependencyOutageServicesTest {
             }
             sleepQuietly(10_000); // the outage itself: 10 s of the dependency unreachable
         } finally {
-            link.restore();
+            fault.end().run();
         }
         for (Future<?> p : posting) {
             p.get(120, TimeUnit.SECONDS);
@@ -176,6 +220,25 @@ class DependencyOutageServicesTest {
         assertThat(statuses).as("statuses after the outage").containsOnlyKeys("processed");
         await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(500)).until(() -> overallStatus().equals("UP"));
         assertThat(publishedResults(run)).as("a result published for every message").hasSize(expected);
+        // a delivery superseded by its redelivered copy ends quietly, it is not dead-lettered
+        assertThat(deadLettered(run)).as("dead-lettered messages of the run").isZero();
+    }
+
+    /** The run's messages on the dead-letter queue; reads the queue empty. */
+    private static int deadLettered(String run) throws Exception {
+        int count = 0;
+        ConnectionFactory factory = new ConnectionFactory();
+        factory.setHost("127.0.0.1");
+        try (Connection connection = factory.newConnection()) {
+            Channel channel = connection.createChannel();
+            GetResponse message;
+            while ((message = channel.basicGet(PREFIX + ".dead-letter", true)) != null) {
+                if (new String(message.getBody(), java.nio.charset.StandardCharsets.UTF_8).contains("\"" + run + "-")) {
+                    count++;
+                }
+            }
+        }
+        return count;
     }
 
     /** Ids of the run's handled (processed or late) results on the results queue; reads the queue empty. */
