@@ -192,6 +192,10 @@ public class AsyncRoutesComponent {
         context.getCamelContextExtension().setBootstrapFactoryFinder(
                 new OsgiFactoryFinder(bundleContext, resolver, "META-INF/services/org/apache/camel/"));
         context.getCamelContextExtension().setName(CONTEXT_NAME);
+        // the management name is the context name, not OSGi's "<bundle>-<name>": cleanup-expired's
+        // Quartz job (usingFixedCamelContextName) finds its context under the name alone, and
+        // camel-quartz registers the context with the scheduler under the management name
+        context.getManagementNameStrategy().setNamePattern("#name#");
         // the same grace period as the Spring Boot application (camel.main.shutdown-timeout)
         context.getShutdownStrategy().setTimeout(30);
         return context;

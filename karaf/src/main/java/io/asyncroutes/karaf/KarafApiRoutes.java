@@ -11,8 +11,9 @@ import java.util.List;
 /**
  * The REST API with the API key check that Spring Boot does in a servlet filter
  * ({@code api/ApiKeyFilter}): with {@code app.security.api-key} set, every request of the REST DSL
- * routes (the OpenAPI document included) needs the {@code X-API-Key} header, compared in constant
- * time, or is answered 401 with the API's JSON error before the route runs.
+ * routes needs the {@code X-API-Key} header, compared in constant
+ * time, or is answered 401 with the API's JSON error before the route runs. Unlike Spring Boot,
+ * no OpenAPI document is served ({@code /api/openapi.json}).
  */
 class KarafApiRoutes extends ApiRoutes {
 
@@ -39,5 +40,8 @@ class KarafApiRoutes extends ApiRoutes {
                     .stop();
         }
         super.configure();
+        // no OpenAPI document (route api-openapi): camel-openapi-java has no bundle in the Camel Karaf
+        // runtime, and the route would fail the context's start
+        restConfiguration().apiContextPath(null);
     }
 }

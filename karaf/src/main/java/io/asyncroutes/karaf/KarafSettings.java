@@ -29,14 +29,18 @@ public final class KarafSettings {
     static final Map<String, String> KARAF_DEFAULTS = new LinkedHashMap<>();
 
     static {
-        // queues: in-memory; vm: queues are shared by all bundles of the Karaf JVM, so another bundle
-        // can feed the intake or read the results
+        // queues: in memory; vm: queues are shared by all bundles of the Karaf JVM, so another bundle
+        // can feed the intake
         KARAF_DEFAULTS.put("app.endpoints.inbound", "vm:ar.in?concurrentConsumers=8");
         KARAF_DEFAULTS.put("app.endpoints.inbound-publish", "vm:ar.in?blockWhenFull=true");
         KARAF_DEFAULTS.put("app.endpoints.persist", "seda:ar.persist?concurrentConsumers=4");
         KARAF_DEFAULTS.put("app.endpoints.persist-publish", "seda:ar.persist?blockWhenFull=true");
-        KARAF_DEFAULTS.put("app.endpoints.results", "vm:ar.results?discardWhenFull=true");
-        KARAF_DEFAULTS.put("app.endpoints.dead-letter", "vm:ar.dead-letter?discardWhenFull=true");
+        // results and dead letters: direct-vm, not vm. A seda/vm producer hands the exchange's
+        // completions (the idempotency key's, among others) over to its queued copy, so they would run
+        // only when some consumer takes the copy; direct-vm runs a consumer of another bundle in the
+        // caller's thread and, with none, drops the message at once
+        KARAF_DEFAULTS.put("app.endpoints.results", "direct-vm:ar.results?block=false&failIfNoConsumers=false");
+        KARAF_DEFAULTS.put("app.endpoints.dead-letter", "direct-vm:ar.dead-letter?block=false&failIfNoConsumers=false");
         KARAF_DEFAULTS.put("app.cleanup.cron", "0 * * * * ?");
         KARAF_DEFAULTS.put("app.results.ttl-millis", "86400000");
         KARAF_DEFAULTS.put("http.host", "127.0.0.1");
