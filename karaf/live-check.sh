@@ -130,8 +130,11 @@ KARAF_PID=$!
 echo "$KARAF_PID" > "$WORK/karaf.pid"
 
 client() {
-  # one command through the SSH client; -r/-d: retry the connection while Karaf comes up
-  printf '%s\n' "$1" | JAVA_HOME=$KARAF_JAVA_HOME timeout "${2:-120}" bin/client -a "$SSH_PORT" -u karaf -p karaf -r 3 -d 2 -b 2>&1
+  # one command through the SSH client, at most $2 seconds (timeout 0 would mean none: at least 1);
+  # -r/-d: retry the connection while Karaf comes up
+  local limit=${2:-120}
+  [ "$limit" -ge 1 ] || limit=1
+  printf '%s\n' "$1" | JAVA_HOME=$KARAF_JAVA_HOME timeout "$limit" bin/client -a "$SSH_PORT" -u karaf -p karaf -r 3 -d 2 -b 2>&1
 }
 
 until client 'system:start-level' 20 | grep -q 'Level 100'; do
