@@ -100,6 +100,14 @@ class CamelMainPortabilityTest {
                 () -> List.of(new RedisTtlSweep(template, Map.of(history.keyPattern(), history.ttl()))),
                 new SimpleMeterRegistry()));
         main.configure().withRoutesIncludePattern("file:routes/*.yaml");
+        // whoever reads the results: an in-memory seda copy carries the exchange's completions (the
+        // idempotency key among them), which run when the copy is consumed
+        main.configure().addRoutesBuilder(new org.apache.camel.builder.RouteBuilder() {
+            @Override
+            public void configure() {
+                from("seda:results").routeId("test-results-reader").to("log:results?level=DEBUG");
+            }
+        });
         Properties props = new Properties();
         props.putAll(Map.of(
                 "app.endpoints.inbound", "seda:in?concurrentConsumers=4",
@@ -133,6 +141,14 @@ class CamelMainPortabilityTest {
                 jdbc.queryForObject("SELECT COUNT(*) FROM ar_message WHERE id = ?", Integer.class, id) == 1);
         assertThat(Http.get("http://127.0.0.1:" + port + "/api/messages/" + id).body()).contains("\"status\":\"processed\"");
         assertThat(history.recent("portable", 10)).anyMatch(turn -> turn.contains("no spring here"));
+        // the id is remembered: the same message again is a duplicate, not a second row
+        await().atMost(Duration.ofSeconds(10)).until(() -> Boolean.TRUE.equals(template.hasKey("ar-main:idem:" + id)));
+        Http.postJson("http://127.0.0.1:" + port + "/api/messages",
+                "{\"id\":\"" + id + "\",\"threadId\":\"portable\",\"content\":\"no spring here\"}");
+        assertThat(new NotifyBuilder(camel).fromRoute("test-results-reader").whenDone(1).create()
+                .matches(10, java.util.concurrent.TimeUnit.SECONDS)).isTrue();
+        assertThat(jdbc.queryForObject("SELECT COUNT(*) FROM ar_message WHERE id = ?", Integer.class, id)).isEqualTo(1);
+        assertThat(Http.get("http://127.0.0.1:" + port + "/api/messages/" + id).body()).contains("\"status\":\"processed\"");
 
         // no LLM configured here: /api/chat says so with a 503, and a reply request is handled
         // with the reason in its error instead of failing
