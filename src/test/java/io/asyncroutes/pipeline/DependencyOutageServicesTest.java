@@ -226,38 +226,43 @@ class DependencyOutageServicesTest {
 
     /** The run's messages on the dead-letter queue; reads the queue empty. */
     private static int deadLettered(String run) throws Exception {
-        int count = 0;
-        ConnectionFactory factory = new ConnectionFactory();
-        factory.setHost("127.0.0.1");
-        try (Connection connection = factory.newConnection()) {
-            Channel channel = connection.createChannel();
-            GetResponse message;
-            while ((message = channel.basicGet(PREFIX + ".dead-letter", true)) != null) {
-                if (new String(message.getBody(), java.nio.charset.StandardCharsets.UTF_8).contains("\"" + run + "-")) {
-                    count++;
-                }
+        AtomicInteger count = new AtomicInteger();
+        drain(PREFIX + ".dead-letter", body -> {
+            if (new String(body, java.nio.charset.StandardCharsets.UTF_8).contains("\"" + run + "-")) {
+                count.incrementAndGet();
             }
-        }
-        return count;
+        });
+        return count.get();
     }
 
     /** Ids of the run's handled (processed or late) results on the results queue; reads the queue empty. */
     private static Set<String> publishedResults(String run) throws Exception {
         Set<String> ids = new HashSet<>();
+        drain(PREFIX + ".results", body -> {
+            JsonNode result = Json.MAPPER.readTree(body);
+            String status = result.path("status").asText();
+            if (result.path("threadId").asText().startsWith(run + "-") && (status.equals("processed") || status.equals("late"))) {
+                ids.add(result.path("id").asText());
+            }
+        });
+        return ids;
+    }
+
+    interface BodyReader {
+        void read(byte[] body) throws Exception;
+    }
+
+    /** Reads a queue empty, handing each message body to {@code reader}. */
+    private static void drain(String queue, BodyReader reader) throws Exception {
         ConnectionFactory factory = new ConnectionFactory();
         factory.setHost("127.0.0.1");
         try (Connection connection = factory.newConnection()) {
             Channel channel = connection.createChannel();
             GetResponse message;
-            while ((message = channel.basicGet(PREFIX + ".results", true)) != null) {
-                JsonNode result = Json.MAPPER.readTree(message.getBody());
-                String status = result.path("status").asText();
-                if (result.path("threadId").asText().startsWith(run + "-") && (status.equals("processed") || status.equals("late"))) {
-                    ids.add(result.path("id").asText());
-                }
+            while ((message = channel.basicGet(queue, true)) != null) {
+                reader.read(message.getBody());
             }
         }
-        return ids;
     }
 
     private String componentStatus(String component) {

@@ -64,15 +64,18 @@ public final class TcpProxy implements AutoCloseable {
 
     private void accept(ServerSocket listening) {
         while (!listening.isClosed()) {
+            Socket client = null;
             try {
-                Socket client = listening.accept();
+                client = listening.accept();
                 Socket upstream = new Socket(InetAddress.getLoopbackAddress(), targetPort);
                 sockets.add(client);
                 sockets.add(upstream);
                 pump(client, upstream);
                 pump(upstream, client);
             } catch (IOException e) {
-                // closed by cut(), or the target refused: the client sees a dropped connection
+                // closed by cut(), or the target refused (a stopped server): the client sees its
+                // connection dropped at once, as it would see a refused one without the proxy
+                close(client);
             }
         }
     }
