@@ -108,7 +108,11 @@ public class FetchClient extends AsyncProcessorSupport {
                                 .setValidateAfterInactivity(TimeValue.ofSeconds(1))
                                 .build())
                         .build())
-                .setIOReactorConfig(IOReactorConfig.custom().setTcpNoDelay(true).build())
+                .setIOReactorConfig(IOReactorConfig.custom()
+                        .setTcpNoDelay(true)
+                        // how often the reactor checks timeouts: keeps a deadline-cut timeout close to the deadline
+                        .setSelectInterval(TimeValue.ofMilliseconds(100))
+                        .build())
                 .setDefaultRequestConfig(defaults)
                 .disableRedirectHandling()
                 .disableCookieManagement()
