@@ -6,12 +6,18 @@ import io.asyncroutes.config.AppSettings;
 import io.asyncroutes.support.Json;
 import io.asyncroutes.support.SharedRouteConfigurations;
 import java.io.IOException;
+import java.net.SocketTimeoutException;
 import java.net.URI;
 import java.nio.ByteBuffer;
 import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.Executor;
+import java.util.concurrent.Future;
 import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.apache.camel.AsyncCallback;
 import org.apache.camel.Exchange;
@@ -61,8 +67,9 @@ import org.apache.hc.core5.util.Timeout;
  *   system proxy (a proxy would be resolved and checked instead of the target);</li>
  *   <li>the body is read up to {@code app.fetch.max-response-bytes} and the connection is dropped
  *   past that;</li>
- *   <li>a request never outlives the caller's deadline ({@link SharedRouteConfigurations#DEADLINE}):
- *   its lease and response timeouts are cut to what is left of it.</li>
+ *   <li>a request never outlives the caller's deadline ({@link SharedRouteConfigurations#DEADLINE})
+ *   nor its connect + response timeouts together: a cut-off timer ends it (and frees its permit)
+ *   whatever the connection is doing.</li>
  * </ul>
  * Completions are handed from the I/O threads to {@code completions}, so parsing JSON and the
  * rest of the route never run on (and never stall) the I/O reactor.
@@ -75,6 +82,7 @@ public class FetchClient extends AsyncProcessorSupport {
     private final AsyncPermits permits;
     private final RequestConfig defaults;
     private volatile CloseableHttpAsyncClient client;
+    private volatile ScheduledThreadPoolExecutor timer;
 
     public FetchClient(AppSettings.Fetch settings, SsrfGuard guard, Executor completions) {
         this.settings = settings;
@@ -123,6 +131,13 @@ public class FetchClient extends AsyncProcessorSupport {
                 .setUserAgent("async-routes-fetch")
                 .build();
         started.start();
+        ScheduledThreadPoolExecutor cutoffs = new ScheduledThreadPoolExecutor(1, runnable -> {
+            Thread thread = new Thread(runnable, "fetch-cutoff");
+            thread.setDaemon(true);
+            return thread;
+        });
+        cutoffs.setRemoveOnCancelPolicy(true); // most cut-offs are cancelled: do not keep them queued
+        timer = cutoffs;
         client = started;
     }
 
@@ -132,6 +147,11 @@ public class FetchClient extends AsyncProcessorSupport {
         client = null;
         if (stopping != null) {
             stopping.close(CloseMode.GRACEFUL);
+        }
+        ScheduledThreadPoolExecutor cutoffs = timer;
+        timer = null;
+        if (cutoffs != null) {
+            cutoffs.shutdownNow();
         }
     }
 
@@ -177,8 +197,14 @@ public class FetchClient extends AsyncProcessorSupport {
             }
             BasicHttpRequest request = new BasicHttpRequest(Method.GET, URI.create(url));
             request.addHeader("Accept", "application/json");
-            http.execute(new BasicRequestProducer(request, null), new CappedBody(settings.getMaxResponseBytes()),
-                    null, context, attempt);
+            Future<Response> future = http.execute(new BasicRequestProducer(request, null),
+                    new CappedBody(settings.getMaxResponseBytes()), null, context, attempt);
+            // a hard cut-off of the whole attempt: the client's own timeouts are per connect and per
+            // read (a server dripping a byte at a time resets them), and a connect lost in a SYN
+            // storm was seen to never time out; the permit must come back either way
+            long most = settings.getConnectTimeout().toMillis() + settings.getResponseTimeout().toMillis();
+            boolean byDeadline = left <= most;
+            attempt.cutOffAfter(timer, Math.min(left, most), byDeadline, future);
         } catch (RuntimeException e) {
             attempt.failed(e);
         }
@@ -191,11 +217,30 @@ public class FetchClient extends AsyncProcessorSupport {
         private final String url;
         private final AsyncCallback callback;
         private final AtomicBoolean finished = new AtomicBoolean();
+        private volatile ScheduledFuture<?> cutOff;
 
         Attempt(Exchange exchange, String url, AsyncCallback callback) {
             this.exchange = exchange;
             this.url = url;
             this.callback = callback;
+        }
+
+        void cutOffAfter(ScheduledExecutorService cutoffs, long millis, boolean byDeadline, Future<Response> request) {
+            if (cutoffs == null) {
+                return; // stopping: the client's close fails the request
+            }
+            try {
+                cutOff = cutoffs.schedule(() -> {
+                    finish(null, byDeadline ? new FetchResponseException(FetchItem.DEADLINE_EXCEEDED)
+                            : new SocketTimeoutException("no complete answer within " + millis + " ms"));
+                    request.cancel(true); // drops the connection; its own callback finds the attempt finished
+                }, millis, TimeUnit.MILLISECONDS);
+            } catch (RejectedExecutionException stopping) {
+                return;
+            }
+            if (finished.get()) {
+                cutOff.cancel(false); // the answer came first
+            }
         }
 
         @Override
@@ -218,6 +263,10 @@ public class FetchClient extends AsyncProcessorSupport {
         private void finish(Response response, Exception error) {
             if (!finished.compareAndSet(false, true)) {
                 return;
+            }
+            ScheduledFuture<?> pending = cutOff;
+            if (pending != null) {
+                pending.cancel(false);
             }
             Runnable done = () -> {
                 // the next waiting request starts here, off the I/O thread

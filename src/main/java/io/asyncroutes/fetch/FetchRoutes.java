@@ -51,7 +51,9 @@ public class FetchRoutes extends RouteBuilder {
         ThreadPoolProfile work = new ThreadPoolProfile("fetch");
         work.setPoolSize(Math.max(2, cores));
         work.setMaxPoolSize(Math.max(2, cores));
-        work.setMaxQueueSize(-1);
+        // a real queue: Camel makes -1 (and 0) a hand-off queue, and with every thread busy its
+        // caller-runs fallback would dispatch the next item inside the current one, ever deeper
+        work.setMaxQueueSize(Integer.MAX_VALUE);
         ExecutorService pool = getContext().getExecutorServiceManager().newThreadPool(this, "fetch", work);
         // where the caller's route continues: it may block (Redis, JDBC, the LLM), so the pool grows
         // on demand up to the fan-out bound and shrinks again when idle
