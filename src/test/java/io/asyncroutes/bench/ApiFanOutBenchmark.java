@@ -192,7 +192,10 @@ public final class ApiFanOutBenchmark {
     }
 
     private static String ratio(double ours, Double py100, Double pyUnlimited) {
-        Double best = py100 == null ? pyUnlimited : pyUnlimited == null ? py100 : Math.min(py100, pyUnlimited);
+        Double best = py100;
+        if (best == null || (pyUnlimited != null && pyUnlimited < best)) {
+            best = pyUnlimited;
+        }
         return best == null ? "—" : String.format("%.2f", ours / best);
     }
 

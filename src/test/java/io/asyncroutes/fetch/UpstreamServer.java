@@ -20,10 +20,11 @@ import java.util.concurrent.atomic.AtomicInteger;
  * and a request costs the server tens of microseconds, so the benchmark measures the route, not
  * the upstream. It counts requests in flight and records each request's arrival per id.
  *
- * <p>{@code GET /json?id=X&delay=MS&status=CODE&bytes=N&retryAfter=S&fail=K&failStatus=CODE&text=1&chunked=1&redirect=URL}:
+ * <p>{@code GET /json?id=X&delay=MS&status=CODE&bytes=N&retryAfter=S&fail=K&failStatus=CODE&text=1&chunked=1&redirect=URL&drip=MS}:
  * answers {@code {"id": X}} (padded to N bytes) with the status after the delay; the first K requests
  * of id X answer {@code failStatus} (with Retry-After S if given) instead; {@code chunked=1} sends
- * the body without a Content-Length; {@code redirect=URL} answers 302 with that Location.
+ * the body without a Content-Length; {@code redirect=URL} answers 302 with that Location;
+ * {@code drip=MS} sends one byte every MS ms and never ends.
  *
  * <p>It also speaks the API of the seed's Python upstream ({@code ../shared/peer-python/upstream.py}),
  * so the Python {@code fetch_all} benchmark can run against this same server:
@@ -140,6 +141,19 @@ public final class UpstreamServer implements AutoCloseable {
             response.setStatusCode(302).putHeader("Location", redirect);
         }
         if (response.closed()) {
+            return;
+        }
+        String drip = request.getParam("drip");
+        if (drip != null) {
+            // a byte of whitespace every `drip` ms for ever: every read is quick, the answer never ends
+            response.setChunked(true).write("{");
+            vertx.setPeriodic(Long.parseLong(drip), timer -> {
+                if (response.closed() || response.ended()) {
+                    vertx.cancelTimer(timer);
+                } else {
+                    response.write(" ");
+                }
+            });
             return;
         }
         if (request.getParam("chunked") != null) {
