@@ -6,6 +6,12 @@ import io.asyncroutes.config.AppSettings;
 import io.asyncroutes.support.Json;
 import io.asyncroutes.support.SharedRouteConfigurations;
 import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
 import java.net.SocketTimeoutException;
 import java.net.URI;
 import java.nio.ByteBuffer;
@@ -33,6 +39,7 @@ import org.apache.hc.client5.http.ssl.ClientTlsStrategyBuilder;
 import org.apache.hc.core5.concurrent.FutureCallback;
 import org.apache.hc.core5.http.EntityDetails;
 import org.apache.hc.core5.http.Header;
+import org.apache.hc.core5.http.HttpHost;
 import org.apache.hc.core5.http.HttpResponse;
 import org.apache.hc.core5.http.Method;
 import org.apache.hc.core5.http.message.BasicHttpRequest;
@@ -139,6 +146,40 @@ public class FetchClient extends AsyncProcessorSupport {
         cutoffs.setRemoveOnCancelPolicy(true); // most cut-offs are cancelled: do not keep them queued
         timer = cutoffs;
         client = started;
+        warmUp(started);
+    }
+
+    /**
+     * The first request of a JVM through the async client loads and links a few hundred classes
+     * (about a second on a busy 2-core machine): one request to a throwaway loopback listener of our
+     * own, in the background at start, takes that off the first real fetch. The target is an
+     * address, not a name, so it never reaches the resolver (the SSRF guard is for callers' URLs).
+     */
+    private void warmUp(CloseableHttpAsyncClient http) {
+        Thread responder = new Thread(() -> {
+            try (ServerSocket listener = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+                listener.setSoTimeout(10_000);
+                http.execute(new BasicRequestProducer(Method.GET,
+                                new HttpHost("http", InetAddress.getLoopbackAddress(), listener.getLocalPort()), "/"),
+                        new CappedBody(64), null, HttpClientContext.create(), null);
+                try (Socket socket = listener.accept()) {
+                    socket.setSoTimeout(10_000);
+                    InputStream in = socket.getInputStream();
+                    // read the request head, then answer and close
+                    for (int state = 0, b; state < 4 && (b = in.read()) >= 0; ) {
+                        state = (b == '\r' && state % 2 == 0) || (b == '\n' && state % 2 == 1) ? state + 1 : 0;
+                    }
+                    OutputStream out = socket.getOutputStream();
+                    out.write(("HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 2\r\n"
+                            + "Connection: close\r\n\r\n{}").getBytes(StandardCharsets.US_ASCII));
+                    out.flush();
+                }
+            } catch (IOException | RuntimeException e) {
+                // only a warm-up: the first real fetch is slower, nothing else
+            }
+        }, "fetch-warm-up");
+        responder.setDaemon(true);
+        responder.start();
     }
 
     @Override
