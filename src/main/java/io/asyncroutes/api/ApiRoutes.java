@@ -18,7 +18,6 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import org.apache.camel.Exchange;
 import org.apache.camel.ExchangePattern;
 import org.apache.camel.Message;
@@ -146,11 +145,15 @@ public class ApiRoutes extends RouteBuilder {
                 })
                 .to("direct:fetch-all")
                 .process(exchange -> {
-                    ObjectNode response = Json.MAPPER.createObjectNode();
+                    // the gathered items are written straight into the response bytes, once: no
+                    // second tree, no intermediate String
                     List<?> results = exchange.getMessage().getBody(List.class);
-                    results.forEach(item -> response.withArray("results").add((JsonNode) item));
-                    response.withArray("results");
-                    respondJson(exchange, response.toString());
+                    byte[] json = Json.MAPPER.writeValueAsBytes(Map.of("results", results));
+                    Message out = exchange.getMessage();
+                    out.removeHeaders("*");
+                    out.setHeader(Exchange.HTTP_RESPONSE_CODE, 200);
+                    out.setHeader(Exchange.CONTENT_TYPE, "application/json");
+                    out.setBody(json);
                 });
 
         ProducerTemplate template = getContext().createProducerTemplate();

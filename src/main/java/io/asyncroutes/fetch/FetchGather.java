@@ -91,7 +91,8 @@ public class FetchGather implements AggregationStrategy {
                     || t instanceof FetchResponseException) {
                 return t.getMessage();
             }
-            if (t instanceof java.net.SocketTimeoutException) {
+            // SocketTimeoutException, and HttpClient's ConnectTimeoutException
+            if (t instanceof java.io.InterruptedIOException) {
                 return "timeout: " + t.getMessage();
             }
             if (t instanceof java.net.ConnectException) {

@@ -1,51 +1,40 @@
 package io.asyncroutes.fetch;
 
-import com.fasterxml.jackson.core.JsonProcessingException;
-import com.fasterxml.jackson.databind.JsonNode;
 import io.asyncroutes.config.AppSettings;
 import io.asyncroutes.pipeline.MessageResult;
-import io.asyncroutes.support.Json;
 import io.asyncroutes.support.SharedRouteConfigurations;
-import java.io.IOException;
-import java.io.InputStream;
 import java.time.Duration;
 import java.time.ZonedDateTime;
 import java.time.format.DateTimeFormatter;
 import java.util.List;
 import java.util.concurrent.ExecutorService;
-import org.apache.camel.Exchange;
-import org.apache.camel.Message;
 import org.apache.camel.builder.RouteBuilder;
-import org.apache.camel.component.http.HttpClientConfigurer;
 import org.apache.camel.spi.ThreadPoolProfile;
-import org.apache.hc.client5.http.config.ConnectionConfig;
-import org.apache.hc.client5.http.config.RequestConfig;
-import org.apache.hc.client5.http.impl.io.PoolingHttpClientConnectionManager;
-import org.apache.hc.client5.http.impl.io.PoolingHttpClientConnectionManagerBuilder;
-import org.apache.hc.core5.util.TimeValue;
-import org.apache.hc.core5.util.Timeout;
 
 /**
  * The seed's {@code fetch_all} / {@code fetch_data} / {@code resilient_call}:
  *
  * <ul>
  *   <li>{@code fetch-all}: body {@code List<String>} of URLs → body {@code List<JsonNode>}, one
- *   entry per URL in input order ({@link FetchGather}). A parallel split on a shared pool of
- *   {@code app.fetch.max-concurrency} threads, so that is the most requests in flight over all
- *   messages, with an overall deadline.</li>
+ *   entry per URL in input order ({@link FetchGather}). A parallel split with an overall deadline;
+ *   its small pool only dispatches items and finishes them, because the requests themselves are
+ *   non-blocking ({@link FetchClient}): at most {@code app.fetch.max-concurrency} are in flight
+ *   over all messages, and a request in flight holds no thread. The caller's route goes on from
+ *   the {@code fetch-return} pool, so whatever it does next (Redis, the LLM, the broker) never
+ *   blocks the fetch pool.</li>
  *   <li>{@code fetch-context}: the pipeline step of {@code handle-message}: a message's
  *   {@code fetch} URLs through {@code fetch-all} into its result's {@code context}.</li>
  *   <li>{@code fetch-one}: SSRF check, then one logical fetch, retried on transient failures by the
- *   shared route configuration {@value SharedRouteConfigurations#HTTP_RETRY}.</li>
- *   <li>{@code fetch-attempt}: one HTTP GET with camel-http: a non-2xx status, a non-JSON body or
- *   an oversized body is an error, never a success.</li>
+ *   shared route configuration {@value SharedRouteConfigurations#HTTP_RETRY} (asynchronous
+ *   delayed redelivery: no thread waits out a backoff either).</li>
+ *   <li>{@code fetch-attempt}: one HTTP GET with {@link FetchClient}: a non-2xx status, a non-JSON
+ *   body or an oversized body is an error, never a success.</li>
  * </ul>
  */
 public class FetchRoutes extends RouteBuilder {
 
-    /** Registry name of the HTTP connection pool used by fetch-attempt. */
-    public static final String CONNECTION_MANAGER = "fetchConnectionManager";
-    public static final String CLIENT_CONFIGURER = "fetchClientConfigurer";
+    /** Registry name of the shared {@link FetchClient}. */
+    public static final String CLIENT = "fetchClient";
 
     private final AppSettings.Fetch settings;
     private final SsrfGuard guard;
@@ -57,20 +46,41 @@ public class FetchRoutes extends RouteBuilder {
 
     @Override
     public void configure() {
-        bindHttpClient();
-        ThreadPoolProfile profile = new ThreadPoolProfile("fetch");
-        profile.setPoolSize(settings.getMaxConcurrency());
-        profile.setMaxPoolSize(settings.getMaxConcurrency());
-        profile.setMaxQueueSize(-1);
-        profile.setAllowCoreThreadTimeOut(true);
-        ExecutorService pool = getContext().getExecutorServiceManager().newThreadPool(this, "fetch", profile);
+        int cores = Runtime.getRuntime().availableProcessors();
+        // CPU work only (dispatch an item, parse its body, aggregate): a thread per core is enough
+        ThreadPoolProfile work = new ThreadPoolProfile("fetch");
+        work.setPoolSize(Math.max(2, cores));
+        work.setMaxPoolSize(Math.max(2, cores));
+        // a real queue: Camel makes -1 (and 0) a hand-off queue, and with every thread busy its
+        // caller-runs fallback would dispatch the next item inside the current one, ever deeper
+        work.setMaxQueueSize(Integer.MAX_VALUE);
+        ExecutorService pool = getContext().getExecutorServiceManager().newThreadPool(this, "fetch", work);
+        // where the caller's route continues: it may block (Redis, JDBC, the LLM), so the pool grows
+        // on demand up to the fan-out bound and shrinks again when idle
+        ThreadPoolProfile back = new ThreadPoolProfile("fetch-return");
+        back.setPoolSize(Math.max(2, cores));
+        back.setMaxPoolSize(Math.max(Math.max(2, cores), settings.getMaxConcurrency()));
+        back.setMaxQueueSize(0);
+        back.setAllowCoreThreadTimeOut(true);
+        back.setRejectedPolicy(org.apache.camel.util.concurrent.ThreadPoolRejectedPolicy.CallerRuns);
+        ExecutorService returnPool = getContext().getExecutorServiceManager().newThreadPool(this, "fetch-return", back);
+
+        FetchClient client = new FetchClient(settings, guard, pool);
+        getContext().getRegistry().bind(CLIENT, client);
+        try {
+            // started and stopped with the CamelContext, shared by every fetch-attempt
+            getContext().addService(client, true, true);
+        } catch (Exception e) {
+            throw new IllegalStateException("cannot register the fetch client", e);
+        }
         long deadline = settings.getDeadline().toMillis();
 
         from("direct:fetch-all").routeId("fetch-all")
                 .process(exchange -> {
+                    long now = System.currentTimeMillis();
                     exchange.setProperty(FetchGather.URLS, List.copyOf(exchange.getMessage().getBody(List.class)));
-                    exchange.setProperty(FetchGather.STARTED, System.currentTimeMillis());
-                    exchange.setProperty(SharedRouteConfigurations.DEADLINE, System.currentTimeMillis() + deadline);
+                    exchange.setProperty(FetchGather.STARTED, now);
+                    exchange.setProperty(SharedRouteConfigurations.DEADLINE, now + deadline);
                 })
                 .split(body(), new FetchGather())
                     .parallelProcessing()
@@ -79,7 +89,8 @@ public class FetchRoutes extends RouteBuilder {
                     .executorService(pool)
                     .timeout(deadline)
                     .to("direct:fetch-one")
-                .end();
+                .end()
+                .threads().executorService(returnPool);
 
         // the pipeline step: the message's fetch URLs become its result's context
         from("direct:fetch-context").routeId("fetch-context")
@@ -102,82 +113,10 @@ public class FetchRoutes extends RouteBuilder {
                 })
                 .to("direct:fetch-attempt");
 
+        // nothing of the message travels to a third party but the URL: FetchClient builds a bare GET
         from("direct:fetch-attempt").routeId("fetch-attempt")
                 .errorHandler(noErrorHandler()) // fetch-one retries the whole attempt
-                .process(exchange -> {
-                    Message message = exchange.getMessage();
-                    String url = message.getBody(String.class);
-                    message.setHeader(Exchange.HTTP_URI, url);
-                    // camel-http takes the query from this header, not from the URI header
-                    message.setHeader(Exchange.HTTP_QUERY, java.net.URI.create(url).getRawQuery());
-                    message.setHeader(Exchange.HTTP_METHOD, "GET");
-                    message.setBody(null);
-                })
-                // skipRequestHeaders: nothing of the message travels to a third party but the URL
-                .to("http://fetch-upstream?throwExceptionOnFailure=false&followRedirects=false"
-                        + "&disableStreamCache=true&skipRequestHeaders=true&cookieManagementDisabled=true"
-                        + "&clientConnectionManager=#" + CONNECTION_MANAGER
-                        + "&httpClientConfigurer=#" + CLIENT_CONFIGURER)
-                .process(this::toItem);
-    }
-
-    private void bindHttpClient() {
-        // sized to the fan-out: camel-http's default of 20 connections per route would serialise it
-        PoolingHttpClientConnectionManager connections = PoolingHttpClientConnectionManagerBuilder.create()
-                .setMaxConnTotal(settings.getMaxConcurrency())
-                .setMaxConnPerRoute(settings.getMaxConcurrency())
-                .setDnsResolver(guard)
-                .setDefaultConnectionConfig(ConnectionConfig.custom()
-                        .setConnectTimeout(Timeout.of(settings.getConnectTimeout()))
-                        .setSocketTimeout(Timeout.of(settings.getResponseTimeout()))
-                        // a pooled connection the server closed meanwhile is checked, not failed on
-                        .setValidateAfterInactivity(TimeValue.ofSeconds(1))
-                        .build())
-                .build();
-        HttpClientConfigurer configurer = builder -> builder.setDefaultRequestConfig(RequestConfig.custom()
-                .setConnectionRequestTimeout(Timeout.of(settings.getDeadline()))
-                .setResponseTimeout(Timeout.of(settings.getResponseTimeout()))
-                .setRedirectsEnabled(false)
-                .build());
-        getContext().getRegistry().bind(CONNECTION_MANAGER, connections);
-        getContext().getRegistry().bind(CLIENT_CONFIGURER, configurer);
-    }
-
-    private void toItem(Exchange exchange) throws Exception {
-        Message message = exchange.getMessage();
-        int status = message.getHeader(Exchange.HTTP_RESPONSE_CODE, 0, Integer.class);
-        String url = message.getHeader(Exchange.HTTP_URI, String.class);
-        try (InputStream body = message.getBody(InputStream.class)) {
-            if (status < 200 || status > 299) {
-                throw new UpstreamStatusException(status, retryAfter(message.getHeader("Retry-After", String.class)));
-            }
-            Long length = message.getHeader(Exchange.CONTENT_LENGTH, Long.class);
-            if (length != null && length > settings.getMaxResponseBytes()) {
-                throw new FetchResponseException("response larger than " + settings.getMaxResponseBytes() + " bytes");
-            }
-            byte[] bytes = body == null ? new byte[0] : body.readNBytes(settings.getMaxResponseBytes() + 1);
-            if (bytes.length > settings.getMaxResponseBytes()) {
-                throw new FetchResponseException("response larger than " + settings.getMaxResponseBytes() + " bytes");
-            }
-            JsonNode json = parseJson(bytes);
-            int attempts = message.getHeader(Exchange.REDELIVERY_COUNTER, 0, Integer.class) + 1;
-            long millis = System.currentTimeMillis() - exchange.getProperty(FetchGather.FETCH_STARTED, Long.class);
-            message.removeHeaders("*");
-            message.setBody(FetchItem.ok(url, status, json, attempts, millis));
-        }
-    }
-
-    private static JsonNode parseJson(byte[] bytes) throws FetchResponseException {
-        if (bytes.length == 0) {
-            throw new FetchResponseException("empty body, expected JSON");
-        }
-        try {
-            return Json.MAPPER.readTree(bytes);
-        } catch (JsonProcessingException e) {
-            throw new FetchResponseException("body is not JSON");
-        } catch (IOException e) {
-            throw new FetchResponseException("body is not readable JSON");
-        }
+                .process(client);
     }
 
     /** Retry-After is either delta-seconds or an HTTP date. */

@@ -16,8 +16,9 @@ import org.apache.camel.impl.DefaultCamelContext;
 
 /**
  * Fan-out benchmark (SPEC §5): wall time of one {@code fetch-all} over N URLs, each answered by a
- * local upstream after a fixed delay, through the real route (camel-http, pooled connections,
- * parallel split, ordered gather). Not a test: run on purpose with
+ * local upstream after a fixed delay, through the real route (parallel split, the non-blocking
+ * {@code FetchClient}, pooled connections, ordered gather), without the HTTP API around it (that is
+ * {@link ApiFanOutBenchmark}). Not a test: run on purpose with
  * {@code mvn -B test -Pbench -Dtest=FanOutBenchmark}. Prints a Markdown table.
  *
  * <p>{@code app.fetch.max-concurrency} is set to 1000 here so that a 1000-URL fan-out can be in

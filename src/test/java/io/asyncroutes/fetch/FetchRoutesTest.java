@@ -2,6 +2,7 @@ package io.asyncroutes.fetch;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.asyncroutes.config.AppSettings;
@@ -226,7 +227,11 @@ class FetchRoutesTest {
 
     @Test
     void aLargeFanOutIsReallyConcurrent() throws Exception {
-        start(s -> s.getFetch().setMaxConcurrency(256));
+        start(s -> {
+            s.getFetch().setMaxConcurrency(256);
+            // no timeouts here: a request the client gave up on still counts at the server until answered
+            s.getFetch().setResponseTimeout(Duration.ofSeconds(10));
+        });
         // a server of its own: slow requests of other tests may still be pending on the shared one
         try (UpstreamServer own = new UpstreamServer()) {
             List<String> urls = new ArrayList<>();
@@ -238,6 +243,109 @@ class FetchRoutesTest {
             assertThat(results.get(999).path("body").path("id").asText()).isEqualTo("n999");
             assertThat(own.maxInFlight()).isGreaterThanOrEqualTo(200).isLessThanOrEqualTo(256);
         }
+    }
+
+    @Test
+    void aRequestInFlightHoldsNoThread() throws Exception {
+        start(s -> {
+            s.getFetch().setMaxConcurrency(1000);
+            s.getFetch().setResponseTimeout(Duration.ofSeconds(10));
+        });
+        try (UpstreamServer own = new UpstreamServer()) {
+            List<String> urls = new ArrayList<>();
+            IntStream.range(0, 1000).forEach(i -> urls.add(own.url("id=t" + i + "&delay=5000")));
+            java.lang.management.ThreadMXBean threads = java.lang.management.ManagementFactory.getThreadMXBean();
+            int before = threads.getThreadCount();
+
+            java.util.concurrent.CompletableFuture<Object> call = template.asyncRequestBody("direct:fetch-all", urls);
+            // most of them at once (on a loaded machine a few connects may still be in SYN retries)
+            await().atMost(Duration.ofSeconds(10)).until(() -> own.inFlight() >= 900);
+            int during = threads.getThreadCount();
+
+            assertThat(call.get(20, java.util.concurrent.TimeUnit.SECONDS)).asList().hasSize(1000)
+                    .allSatisfy(r -> assertThat(((JsonNode) r).path("ok").asBoolean()).isTrue());
+            // a thread per request would be +900; the reactor, the fetch pool and a few others are all it takes
+            assertThat(during - before).as("threads added while 900+ requests were in flight").isLessThan(50);
+        }
+    }
+
+    @Test
+    void anAnswerThatNeverEndsIsCutOffEvenWhileBytesKeepComing() throws Exception {
+        start(s -> {
+            s.getFetch().setConnectTimeout(Duration.ofMillis(200));
+            s.getFetch().setResponseTimeout(Duration.ofMillis(300));
+        });
+        long started = System.nanoTime();
+        // a byte every 100 ms: the 300 ms read timeout never fires, the 500 ms cut-off does
+        JsonNode item = fetch(List.of(upstream.url("id=drip&drip=100"))).get(0);
+        long millis = (System.nanoTime() - started) / 1_000_000;
+
+        assertThat(item.path("ok").asBoolean()).isFalse();
+        assertThat(item.path("error").asText()).isEqualTo("timeout: no complete answer within 500 ms");
+        assertThat(item.path("attempts").asInt()).isEqualTo(3); // a timeout is transient: retried
+        assertThat(millis).isLessThan(5000);
+    }
+
+    @Test
+    void redirectsAreNotFollowed() throws Exception {
+        start(s -> { });
+        JsonNode item = fetch(List.of(upstream.url("id=moved&redirect="
+                + java.net.URLEncoder.encode(upstream.url("id=target"), java.nio.charset.StandardCharsets.UTF_8)))).get(0);
+
+        assertThat(item.path("ok").asBoolean()).isFalse();
+        assertThat(item.path("status").asInt()).isEqualTo(302);
+        assertThat(item.path("attempts").asInt()).isEqualTo(1);
+        assertThat(upstream.arrivals("target")).isEmpty();
+    }
+
+    @Test
+    void bodiesWithoutALengthAreCappedWhileRead() throws Exception {
+        start(s -> s.getFetch().setMaxResponseBytes(64 * 1024));
+        List<JsonNode> results = fetch(List.of(upstream.url("id=bigchunks&bytes=200000&chunked=1"),
+                upstream.url("id=smallchunks&bytes=1000&chunked=1")));
+
+        assertThat(results.get(0).path("error").asText()).startsWith("response larger than");
+        assertThat(results.get(0).path("attempts").asInt()).isEqualTo(1);
+        assertThat(results.get(1).path("ok").asBoolean()).isTrue();
+        assertThat(results.get(1).path("body").path("id").asText()).isEqualTo("smallchunks");
+    }
+
+    @Test
+    void theClientChecksTheAddressItResolvesNotOnlyTheUrl() throws Exception {
+        // nothing allow-listed: "localhost" passes the URL check (a name, not an address) and is
+        // refused only when the client resolves it to the loopback address it would connect to
+        start(s -> s.getFetch().setAllowedHosts(List.of()));
+        JsonNode item = fetch(List.of(upstream.url("id=rebind"))).get(0);
+
+        assertThat(item.path("ok").asBoolean()).isFalse();
+        assertThat(item.path("error").asText()).isEqualTo("refused: localhost is a loopback address");
+        assertThat(item.path("attempts").asInt()).isEqualTo(1);
+        assertThat(upstream.arrivals("rebind")).isEmpty();
+    }
+
+    @Test
+    void requestsWaitingForTheBoundNeverStartAfterTheDeadline() throws Exception {
+        start(s -> {
+            s.getFetch().setMaxConcurrency(2);
+            s.getFetch().setDeadline(Duration.ofMillis(1600));
+            s.getFetch().setResponseTimeout(Duration.ofSeconds(5));
+        });
+        FetchClient client = camel.getRegistry().lookupByNameAndType(FetchRoutes.CLIENT, FetchClient.class);
+        fetch(List.of(upstream.url("id=warm"))); // the first request of a JVM pays for class loading
+        List<String> urls = new ArrayList<>();
+        IntStream.range(0, 6).forEach(i -> urls.add(upstream.url("id=q" + i + "&delay=1000")));
+
+        List<JsonNode> results = fetch(urls);
+
+        // two at a time (in no particular order): two answer after 1 s, two more start then and are
+        // cut at the deadline, the last two get their turn only after it and are never sent
+        assertThat(results).filteredOn(r -> r.path("ok").asBoolean()).hasSize(2);
+        assertThat(results).filteredOn(r -> !r.path("ok").asBoolean())
+                .allSatisfy(r -> assertThat(r.path("error").asText()).isEqualTo(FetchItem.DEADLINE_EXCEEDED));
+        await().atMost(Duration.ofSeconds(3)).until(() -> client.inFlight() == 0 && client.waiting() == 0);
+        List<Integer> sent = IntStream.range(0, 6).mapToObj(i -> upstream.arrivals("q" + i).size()).toList();
+        // four sent once each (a timeout at the deadline is not retried), two never
+        assertThat(sent).containsExactlyInAnyOrder(1, 1, 1, 1, 0, 0);
     }
 
     private static long gapMillis(List<Long> arrivals) {

@@ -20,9 +20,16 @@ import java.util.concurrent.atomic.AtomicInteger;
  * and a request costs the server tens of microseconds, so the benchmark measures the route, not
  * the upstream. It counts requests in flight and records each request's arrival per id.
  *
- * <p>{@code GET /json?id=X&delay=MS&status=CODE&bytes=N&retryAfter=S&fail=K&failStatus=CODE&text=1}:
+ * <p>{@code GET /json?id=X&delay=MS&status=CODE&bytes=N&retryAfter=S&fail=K&failStatus=CODE&text=1&chunked=1&redirect=URL&drip=MS}:
  * answers {@code {"id": X}} (padded to N bytes) with the status after the delay; the first K requests
- * of id X answer {@code failStatus} (with Retry-After S if given) instead.
+ * of id X answer {@code failStatus} (with Retry-After S if given) instead; {@code chunked=1} sends
+ * the body without a Content-Length; {@code redirect=URL} answers 302 with that Location;
+ * {@code drip=MS} sends one byte every MS ms and never ends.
+ *
+ * <p>It also speaks the API of the seed's Python upstream ({@code ../shared/peer-python/upstream.py}),
+ * so the Python {@code fetch_all} benchmark can run against this same server:
+ * {@code GET /item/N?delay_ms=D} answers {@code {"n": N, "delay_ms": D}} after D ms;
+ * {@code GET /stats} answers the counters ({@code max_inflight}, ...), {@code GET /stats/reset} zeroes them.
  */
 public final class UpstreamServer implements AutoCloseable {
 
@@ -49,6 +56,10 @@ public final class UpstreamServer implements AutoCloseable {
         return "http://localhost:" + port() + "/json?" + query;
     }
 
+    public int inFlight() {
+        return inFlight.get();
+    }
+
     public int maxInFlight() {
         return maxInFlight.get();
     }
@@ -68,6 +79,19 @@ public final class UpstreamServer implements AutoCloseable {
     }
 
     private void handle(HttpServerRequest request) {
+        String path = request.path();
+        if (path.startsWith("/stats")) {
+            if (path.equals("/stats/reset")) {
+                resetCounters();
+            }
+            request.response().putHeader("Content-Type", "application/json").end("{\"requests\":" + requests.get()
+                    + ",\"inflight\":" + inFlight.get() + ",\"max_inflight\":" + maxInFlight.get() + "}");
+            return;
+        }
+        if (path.startsWith("/item/")) {
+            item(request, path.substring("/item/".length()));
+            return;
+        }
         requests.incrementAndGet();
         int now = inFlight.incrementAndGet();
         maxInFlight.accumulateAndGet(now, Math::max);
@@ -92,6 +116,19 @@ public final class UpstreamServer implements AutoCloseable {
         }
     }
 
+    /** The Python upstream's {@code /item/N?delay_ms=D}. */
+    private void item(HttpServerRequest request, String n) {
+        requests.incrementAndGet();
+        maxInFlight.accumulateAndGet(inFlight.incrementAndGet(), Math::max);
+        long delay = Long.parseLong(param(request, "delay_ms", "0"));
+        String body = "{\"n\":" + Integer.parseInt(n) + ",\"delay_ms\":" + delay + "}";
+        if (delay <= 0) {
+            respond(request, 200, null, body);
+        } else {
+            vertx.setTimer(delay, t -> respond(request, 200, null, body));
+        }
+    }
+
     private void respond(HttpServerRequest request, int status, String retryAfter, String body) {
         inFlight.decrementAndGet();
         HttpServerResponse response = request.response().setStatusCode(status)
@@ -99,7 +136,33 @@ public final class UpstreamServer implements AutoCloseable {
         if (retryAfter != null) {
             response.putHeader("Retry-After", retryAfter);
         }
-        if (!response.closed()) {
+        String redirect = request.getParam("redirect");
+        if (redirect != null) {
+            response.setStatusCode(302).putHeader("Location", redirect);
+        }
+        if (response.closed()) {
+            return;
+        }
+        String drip = request.getParam("drip");
+        if (drip != null) {
+            // a byte of whitespace every `drip` ms for ever: every read is quick, the answer never ends
+            response.setChunked(true).write("{");
+            vertx.setPeriodic(Long.parseLong(drip), timer -> {
+                if (response.closed() || response.ended()) {
+                    vertx.cancelTimer(timer);
+                } else {
+                    response.write(" ");
+                }
+            });
+            return;
+        }
+        if (request.getParam("chunked") != null) {
+            // no Content-Length: the client only learns the size by reading
+            response.setChunked(true);
+            int half = body.length() / 2;
+            response.write(body.substring(0, half));
+            response.end(body.substring(half));
+        } else {
             response.end(body);
         }
     }
