@@ -65,6 +65,13 @@ class ReplyGatherTest extends EmbeddedProfileTest {
         AdviceWith.adviceWith(camel, "chat-reply", route -> route.weaveAddFirst().process(exchange ->
                 REPLY_STARTED.putIfAbsent(thread(exchange), System.nanoTime())));
 
+        // one reply with a fetch first, so the measurement below is of the gathering, not of the
+        // first fetch and the first LLM call of this JVM (class loading, connection set-up)
+        String warm = "warm-" + UUID.randomUUID();
+        post("{\"id\":\"" + warm + "\",\"threadId\":\"" + warm + "\",\"content\":\"warm up\",\"reply\":true,"
+                + "\"fetch\":[\"" + upstream.url("id=" + warm) + "\"]}");
+        awaitStored(warm);
+
         String thread = "gather-" + UUID.randomUUID();
         post("{\"id\":\"" + thread + "-1\",\"threadId\":\"" + thread + "\",\"seq\":1,\"content\":\"an earlier turn\"}");
         awaitStored(thread + "-1");
