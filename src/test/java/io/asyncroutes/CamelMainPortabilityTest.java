@@ -143,10 +143,10 @@ class CamelMainPortabilityTest {
         assertThat(history.recent("portable", 10)).anyMatch(turn -> turn.contains("no spring here"));
         // the id is remembered: the same message again is a duplicate, not a second row
         await().atMost(Duration.ofSeconds(10)).until(() -> Boolean.TRUE.equals(template.hasKey("ar-main:idem:" + id)));
+        NotifyBuilder resultRead = new NotifyBuilder(camel).fromRoute("test-results-reader").whenDone(1).create();
         Http.postJson("http://127.0.0.1:" + port + "/api/messages",
                 "{\"id\":\"" + id + "\",\"threadId\":\"portable\",\"content\":\"no spring here\"}");
-        assertThat(new NotifyBuilder(camel).fromRoute("test-results-reader").whenDone(1).create()
-                .matches(10, java.util.concurrent.TimeUnit.SECONDS)).isTrue();
+        assertThat(resultRead.matches(10, java.util.concurrent.TimeUnit.SECONDS)).isTrue();
         assertThat(jdbc.queryForObject("SELECT COUNT(*) FROM ar_message WHERE id = ?", Integer.class, id)).isEqualTo(1);
         assertThat(Http.get("http://127.0.0.1:" + port + "/api/messages/" + id).body()).contains("\"status\":\"processed\"");
 
