@@ -17,7 +17,11 @@ ROOT=$(cd "$(dirname "$0")/.." && pwd)
 KARAF_VERSION=4.4.10
 WORK=$ROOT/karaf/target/live
 KARAF_HOME=$WORK/apache-karaf-$KARAF_VERSION
+# beside the checkout (../shared), else where this machine keeps it (/work/shared), for a clone made elsewhere
 KARAF_REPO=${CAMEL_KARAF_REPO:-$ROOT/../shared/karaf-repo}
+if [ -z "${CAMEL_KARAF_REPO:-}" ] && [ ! -d "$KARAF_REPO" ] && [ -d /work/shared/karaf-repo ]; then
+  KARAF_REPO=/work/shared/karaf-repo
+fi
 TIMEOUT=${KARAF_CHECK_TIMEOUT:-360}
 SCHEMA=ar_karaf
 PREFIX=ar-karaf:
@@ -49,7 +53,7 @@ free_port() {
 
 # ---- build: the bundle, features.xml and cfg files into the local Maven repository, and Karaf ----
 log "building the bundle (mvn -f karaf/pom.xml install)"
-JAVA_HOME=$MAVEN_JAVA_HOME mvn -B -ntp -q -f "$ROOT/karaf/pom.xml" install
+JAVA_HOME=$MAVEN_JAVA_HOME mvn -B -ntp -q -f "$ROOT/karaf/pom.xml" -Dcamel-karaf.repo="$KARAF_REPO" install
 rm -rf "$WORK"
 mkdir -p "$WORK"
 JAVA_HOME=$MAVEN_JAVA_HOME mvn -B -ntp -q dependency:copy \
