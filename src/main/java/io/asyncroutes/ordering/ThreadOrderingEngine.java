@@ -656,8 +656,7 @@ public final class ThreadOrderingEngine {
             if (held == null || next - last < 2) {
                 return 0;
             }
-            long now = System.nanoTime();
-            held.values().removeIf(until -> now - until >= 0); // expired holds are gone for good
+            pruneHolds();
             long latest = 0;
             for (long until : held.subMap(last, false, next, false).values()) {
                 if (latest == 0 || until - latest > 0) {
@@ -667,11 +666,16 @@ public final class ThreadOrderingEngine {
             return latest;
         }
 
-        boolean isIdle() {
+        /** Expired holds are gone for good. */
+        void pruneHolds() {
             if (held != null) {
                 long now = System.nanoTime();
                 held.values().removeIf(until -> now - until >= 0);
             }
+        }
+
+        boolean isIdle() {
+            pruneHolds();
             return !busy && pendingCount() == 0 && gapTimer == null && blockedArrivals == 0
                     && (held == null || held.isEmpty());
         }
