@@ -6,10 +6,12 @@ import com.rabbitmq.client.Connection;
 import com.rabbitmq.client.ConnectionFactory;
 import com.rabbitmq.client.ConfirmListener;
 import java.io.IOException;
+import java.time.Duration;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentNavigableMap;
 import java.util.concurrent.ConcurrentSkipListMap;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -28,6 +30,12 @@ import org.slf4j.LoggerFactory;
  * the order they were published. The publisher has its own connection (its own reader thread,
  * apart from the consumers'); a lost connection fails what is unconfirmed and is opened again on
  * the next publish, no more often than once a second while the broker is unreachable.
+ *
+ * <p>Nothing waits without bound: a message the broker has not confirmed within the confirm
+ * timeout fails (its channel is dropped, since what happened to it is unknown), and connecting,
+ * opening a channel and every other broker round trip time out after the same span. A broker in
+ * the middle of stopping may accept a connection or a publish and never answer; without these
+ * bounds a caller (a REST request waiting for its 202 or 503) would wait with it.
  */
 public final class ConfirmedPublisher implements AutoCloseable {
 
@@ -35,18 +43,35 @@ public final class ConfirmedPublisher implements AutoCloseable {
     private static final long RECONNECT_PAUSE_NANOS = 1_000_000_000L;
 
     private final ConnectionFactory factory;
+    private final long confirmTimeoutMillis;
     private final Lane[] lanes;
     private final Object connectionLock = new Object();
     private volatile Connection connection;
     private volatile long nextConnectAttempt;
     private volatile boolean closed;
 
-    public ConfirmedPublisher(ConnectionFactory factory, int channels) {
-        this.factory = factory;
+    /**
+     * @param factory        configured like the application's other connections; cloned, not changed
+     * @param channels       confirm-mode channels (routing keys are spread over them)
+     * @param confirmTimeout the longest a publish waits for its confirm; also bounds connecting and
+     *                       every other round trip to the broker
+     */
+    public ConfirmedPublisher(ConnectionFactory factory, int channels, Duration confirmTimeout) {
+        this.confirmTimeoutMillis = Math.max(1, confirmTimeout.toMillis());
+        int bound = (int) Math.min(Integer.MAX_VALUE, confirmTimeoutMillis);
+        this.factory = factory.clone();
+        this.factory.setHandshakeTimeout(Math.min(positiveOr(factory.getHandshakeTimeout(), bound), bound));
+        this.factory.setConnectionTimeout(Math.min(positiveOr(factory.getConnectionTimeout(), bound), bound));
+        this.factory.setShutdownTimeout(Math.min(positiveOr(factory.getShutdownTimeout(), bound), bound));
+        this.factory.setChannelRpcTimeout(Math.min(positiveOr(factory.getChannelRpcTimeout(), bound), bound));
         this.lanes = new Lane[Math.max(1, channels)];
         for (int i = 0; i < lanes.length; i++) {
             lanes[i] = new Lane();
         }
+    }
+
+    private static int positiveOr(int value, int otherwise) {
+        return value > 0 ? value : otherwise; // 0 means "no limit" in the RabbitMQ client
     }
 
     /**
@@ -112,32 +137,64 @@ public final class ConfirmedPublisher implements AutoCloseable {
     private final class Lane {
         private Confirms current;
 
-        synchronized CompletableFuture<Void> publish(String exchange, String routingKey, AMQP.BasicProperties properties, byte[] body) {
+        CompletableFuture<Void> publish(String exchange, String routingKey, AMQP.BasicProperties properties, byte[] body) {
             CompletableFuture<Void> confirmed = new CompletableFuture<>();
-            Confirms confirms = null;
-            long seq = -1;
+            Confirms used;
             try {
-                confirms = confirms();
-                seq = confirms.channel.getNextPublishSeqNo();
-                confirms.unconfirmed.put(seq, confirmed);
-                confirms.channel.basicPublish(exchange, routingKey, false, properties, body);
+                // connecting (bounded, one caller at a time) happens outside the lane's lock
+                Connection open = connection();
+                used = publishOn(open, exchange, routingKey, properties, body, confirmed);
             } catch (IOException | RuntimeException e) {
-                if (confirms != null && seq >= 0) {
-                    confirms.unconfirmed.remove(seq);
-                }
                 confirmed.completeExceptionally(e);
+                return confirmed;
             }
+            confirmed.orTimeout(confirmTimeoutMillis, TimeUnit.MILLISECONDS).whenComplete((ok, error) -> {
+                if (error instanceof TimeoutException) {
+                    discard(used, "no confirm within " + confirmTimeoutMillis + " ms");
+                }
+            });
             return confirmed;
         }
 
-        private Confirms confirms() throws IOException {
-            if (current != null && current.channel.isOpen()) {
-                return current;
+        private synchronized Confirms publishOn(Connection open, String exchange, String routingKey,
+                AMQP.BasicProperties properties, byte[] body, CompletableFuture<Void> confirmed) throws IOException {
+            if (current == null || !current.channel.isOpen()) {
+                Channel channel = open.createChannel();
+                channel.confirmSelect();
+                current = new Confirms(channel);
             }
-            Channel channel = connection().createChannel();
-            channel.confirmSelect();
-            current = new Confirms(channel);
-            return current;
+            Confirms confirms = current;
+            long seq = confirms.channel.getNextPublishSeqNo();
+            confirms.unconfirmed.put(seq, confirmed);
+            try {
+                confirms.channel.basicPublish(exchange, routingKey, false, properties, body);
+            } catch (IOException | RuntimeException e) {
+                confirms.unconfirmed.remove(seq);
+                throw e;
+            }
+            return confirms;
+        }
+
+        /** Drops a channel whose confirms stopped coming: the next publish opens a new one. */
+        private void discard(Confirms stale, String reason) {
+            synchronized (this) {
+                if (current != stale) {
+                    return; // already replaced
+                }
+                current = null;
+            }
+            LOG.warn("Publisher channel dropped: {}", reason);
+            // closing waits for the broker's answer (bounded by the RPC timeout): not on the caller's thread
+            Thread closer = new Thread(() -> {
+                try {
+                    stale.channel.abort();
+                } catch (IOException | RuntimeException e) {
+                    LOG.debug("Aborting a stale publisher channel: {}", e.toString());
+                }
+                stale.failAll(new IOException("publisher channel dropped: " + reason));
+            }, "ar-publisher-abort");
+            closer.setDaemon(true);
+            closer.start();
         }
 
         synchronized void failAll(Exception cause) {

@@ -2,6 +2,7 @@ package io.asyncroutes.config;
 
 import io.asyncroutes.broker.ConfirmedPublisher;
 import io.asyncroutes.broker.ConfirmedRabbitComponent;
+import java.time.Duration;
 import org.springframework.amqp.core.BindingBuilder;
 import org.springframework.amqp.core.Declarables;
 import org.springframework.amqp.core.DirectExchange;
@@ -30,7 +31,9 @@ public class RabbitPublisherConfiguration {
     @Bean(COMPONENT)
     public ConfirmedRabbitComponent confirmedRabbitComponent(CachingConnectionFactory rabbitConnectionFactory, Environment env) {
         int channels = env.getProperty("app.rabbitmq.publisher-channels", Integer.class, 4);
-        return new ConfirmedRabbitComponent(new ConfirmedPublisher(rabbitConnectionFactory.getRabbitConnectionFactory(), channels));
+        Duration confirmTimeout = env.getProperty("app.rabbitmq.confirm-timeout", Duration.class, Duration.ofSeconds(5));
+        return new ConfirmedRabbitComponent(new ConfirmedPublisher(rabbitConnectionFactory.getRabbitConnectionFactory(),
+                channels, confirmTimeout));
     }
 
     /**

@@ -7,7 +7,10 @@ import com.rabbitmq.client.Channel;
 import com.rabbitmq.client.Connection;
 import com.rabbitmq.client.ConnectionFactory;
 import com.rabbitmq.client.GetResponse;
+import io.asyncroutes.support.EmbeddedProfileTest;
+import io.asyncroutes.support.TcpProxy;
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -15,6 +18,7 @@ import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -44,7 +48,7 @@ class ConfirmedPublisherTest {
 
     @Test
     void everyMessageIsConfirmedAndArrivesInOrderWithItsHeaders() throws Exception {
-        try (ConfirmedPublisher publisher = new ConfirmedPublisher(factory, 3)) {
+        try (ConfirmedPublisher publisher = new ConfirmedPublisher(factory, 3, Duration.ofSeconds(10))) {
             List<CompletableFuture<Void>> confirms = new ArrayList<>();
             for (int i = 0; i < 2_000; i++) {
                 confirms.add(publisher.publish("", queue, Map.of("arSeq", i), ("m" + i).getBytes(StandardCharsets.UTF_8)));
@@ -62,7 +66,7 @@ class ConfirmedPublisherTest {
 
     @Test
     void aMessageTheBrokerRefusesFailsItsFutureAndTheNextOneGoesThrough() throws Exception {
-        try (ConfirmedPublisher publisher = new ConfirmedPublisher(factory, 1)) {
+        try (ConfirmedPublisher publisher = new ConfirmedPublisher(factory, 1, Duration.ofSeconds(10))) {
             // an exchange that does not exist: the broker closes the channel, nothing was confirmed
             CompletableFuture<Void> refused = publisher.publish("ar-no-such-exchange-" + UUID.randomUUID(), queue, Map.of(),
                     "lost".getBytes(StandardCharsets.UTF_8));
@@ -72,5 +76,55 @@ class ConfirmedPublisherTest {
             publisher.publish("", queue, Map.of(), "kept".getBytes(StandardCharsets.UTF_8)).get(10, TimeUnit.SECONDS);
         }
         assertThat(channel.messageCount(queue)).isEqualTo(1);
+    }
+
+    /**
+     * A broker that stops answering (as one in the middle of {@code rabbitmqctl stop_app} can) fails
+     * the publish within the confirm timeout instead of leaving its caller waiting; once it answers
+     * again the next publish goes through on a fresh channel.
+     */
+    @Test
+    void aBrokerThatStopsAnsweringFailsThePublishWithinTheConfirmTimeout() throws Exception {
+        try (TcpProxy link = new TcpProxy(EmbeddedProfileTest.freePort(), 5672)) {
+            ConnectionFactory viaLink = factory.clone();
+            viaLink.setPort(link.port());
+            try (ConfirmedPublisher publisher = new ConfirmedPublisher(viaLink, 1, Duration.ofSeconds(1))) {
+                publisher.publish("", queue, Map.of(), "before".getBytes(StandardCharsets.UTF_8)).get(10, TimeUnit.SECONDS);
+
+                link.stall();
+                long start = System.nanoTime();
+                CompletableFuture<Void> unanswered = publisher.publish("", queue, Map.of(), "during".getBytes(StandardCharsets.UTF_8));
+                assertThatThrownBy(() -> unanswered.get(10, TimeUnit.SECONDS)).isInstanceOf(ExecutionException.class)
+                        .hasCauseInstanceOf(TimeoutException.class);
+                assertThat(Duration.ofNanos(System.nanoTime() - start)).as("failed within the confirm timeout")
+                        .isLessThan(Duration.ofSeconds(3));
+
+                link.resume();
+                publisher.publish("", queue, Map.of(), "after".getBytes(StandardCharsets.UTF_8)).get(10, TimeUnit.SECONDS);
+            }
+        }
+        // "during" may or may not have reached the queue: its publisher was told it is not known to be sent
+        List<String> bodies = new ArrayList<>();
+        GetResponse message;
+        while ((message = channel.basicGet(queue, true)) != null) {
+            bodies.add(new String(message.getBody(), StandardCharsets.UTF_8));
+        }
+        assertThat(bodies).startsWith("before").endsWith("after");
+    }
+
+    /** A broker that accepts the connection and never answers the handshake: the publish fails, bounded. */
+    @Test
+    void aBrokerThatNeverAnswersTheHandshakeFailsThePublishInBoundedTime() throws Exception {
+        try (TcpProxy link = new TcpProxy(EmbeddedProfileTest.freePort(), 5672)) {
+            link.stall();
+            ConnectionFactory viaLink = factory.clone();
+            viaLink.setPort(link.port());
+            try (ConfirmedPublisher publisher = new ConfirmedPublisher(viaLink, 1, Duration.ofSeconds(1))) {
+                long start = System.nanoTime();
+                CompletableFuture<Void> unanswered = publisher.publish("", queue, Map.of(), "m".getBytes(StandardCharsets.UTF_8));
+                assertThatThrownBy(() -> unanswered.get(10, TimeUnit.SECONDS)).isInstanceOf(ExecutionException.class);
+                assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(Duration.ofSeconds(4));
+            }
+        }
     }
 }

@@ -13,7 +13,9 @@ import java.util.concurrent.ConcurrentHashMap;
 /**
  * A loopback TCP proxy in front of a real server, so a test can make that server unreachable
  * ({@link #cut()}: every open connection dropped, new ones refused) and reachable again
- * ({@link #restore()}) without touching the server itself.
+ * ({@link #restore()}) without touching the server itself. {@link #stall()} is the nastier fault:
+ * connections stay open and new ones are accepted, but nothing passes either way until
+ * {@link #resume()}, as with a server that hangs or a network that silently drops packets.
  */
 public final class TcpProxy implements AutoCloseable {
 
@@ -21,6 +23,8 @@ public final class TcpProxy implements AutoCloseable {
     private final int targetPort;
     private final Set<Socket> sockets = ConcurrentHashMap.newKeySet();
     private volatile ServerSocket server;
+    private final Object gate = new Object();
+    private boolean stalled;
 
     public TcpProxy(int port, int targetPort) {
         this.port = port;
@@ -57,8 +61,32 @@ public final class TcpProxy implements AutoCloseable {
         sockets.clear();
     }
 
+    /** Connections stay open, nothing passes. */
+    public void stall() {
+        synchronized (gate) {
+            stalled = true;
+        }
+    }
+
+    /** Lets through what was held back by {@link #stall()}, and everything after. */
+    public void resume() {
+        synchronized (gate) {
+            stalled = false;
+            gate.notifyAll();
+        }
+    }
+
+    private void awaitOpenGate() throws InterruptedException {
+        synchronized (gate) {
+            while (stalled) {
+                gate.wait();
+            }
+        }
+    }
+
     @Override
     public void close() {
+        resume();
         cut();
     }
 
@@ -86,11 +114,14 @@ public final class TcpProxy implements AutoCloseable {
             try (InputStream in = from.getInputStream(); OutputStream out = to.getOutputStream()) {
                 int n;
                 while ((n = in.read(buffer)) >= 0) {
+                    awaitOpenGate();
                     out.write(buffer, 0, n);
                     out.flush();
                 }
             } catch (IOException e) {
                 // connection cut
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
             } finally {
                 close(from);
                 close(to);
