@@ -26,13 +26,15 @@ import org.slf4j.LoggerFactory;
  * message is confirmed on its own. Here a few long-lived channels carry many messages in flight,
  * the broker confirms them in ranges ({@code multiple=true}), and nobody waits on a monitor.
  *
- * <p>Messages with the same routing key go through the same channel, so they reach their queue in
- * the order they were published. The publisher has its own connection (its own reader thread,
+ * <p>Messages with the same lane key (the routing key unless the caller names one, e.g. the thread
+ * id of a result that goes to one shared queue) go through the same channel, so they reach their
+ * queue in the order they were published, and unrelated keys spread over the channels. The publisher has its own connection (its own reader thread,
  * apart from the consumers'); a lost connection fails what is unconfirmed and is opened again on
  * the next publish, no more often than once a second while the broker is unreachable.
  *
  * <p>Nothing waits without bound: a message the broker has not confirmed within the confirm
- * timeout fails (its channel is dropped, since what happened to it is unknown), and connecting,
+ * timeout fails (its channel is dropped, since what happened to it is unknown; one sweeper thread
+ * checks each channel's oldest unconfirmed message, no timer per message), and connecting,
  * opening a channel and every other broker round trip time out after the same span. A broker in
  * the middle of stopping may accept a connection or a publish and never answer; without these
  * bounds a caller (a REST request waiting for its 202 or 503) would wait with it.
@@ -46,6 +48,7 @@ public final class ConfirmedPublisher implements AutoCloseable {
     private final long confirmTimeoutMillis;
     private final Lane[] lanes;
     private final Object connectionLock = new Object();
+    private final java.util.concurrent.ScheduledExecutorService sweeper;
     private volatile Connection connection;
     private volatile long nextConnectAttempt;
     private volatile boolean closed;
@@ -68,6 +71,25 @@ public final class ConfirmedPublisher implements AutoCloseable {
         for (int i = 0; i < lanes.length; i++) {
             lanes[i] = new Lane();
         }
+        sweeper = java.util.concurrent.Executors.newSingleThreadScheduledExecutor(task -> {
+            Thread thread = new Thread(task, "ar-publisher-sweeper");
+            thread.setDaemon(true);
+            return thread;
+        });
+        long period = Math.max(20, Math.min(1_000, confirmTimeoutMillis / 5));
+        sweeper.scheduleWithFixedDelay(this::dropStaleChannels, period, period, TimeUnit.MILLISECONDS);
+    }
+
+    /** Drops each channel whose oldest unconfirmed message has waited longer than the confirm timeout. */
+    private void dropStaleChannels() {
+        long now = System.nanoTime();
+        for (Lane lane : lanes) {
+            try {
+                lane.dropIfStale(now);
+            } catch (RuntimeException e) {
+                LOG.warn("Checking publisher confirms: {}", e.toString());
+            }
+        }
     }
 
     private static int positiveOr(int value, int otherwise) {
@@ -79,13 +101,23 @@ public final class ConfirmedPublisher implements AutoCloseable {
      * @return completes once the broker confirmed the message
      */
     public CompletableFuture<Void> publish(String exchange, String routingKey, Map<String, Object> headers, byte[] body) {
+        return publish(exchange, routingKey, routingKey, headers, body);
+    }
+
+    /**
+     * @param laneKey messages with equal lane keys keep their order (they share a channel)
+     * @param headers AMQP headers (String, Number or Boolean values)
+     * @return completes once the broker confirmed the message
+     */
+    public CompletableFuture<Void> publish(String exchange, String routingKey, String laneKey, Map<String, Object> headers,
+                                           byte[] body) {
         AMQP.BasicProperties properties = new AMQP.BasicProperties.Builder()
                 .deliveryMode(2) // persistent
                 .contentType("application/json")
                 .contentEncoding("UTF-8")
                 .headers(headers)
                 .build();
-        return lanes[Math.floorMod(routingKey.hashCode(), lanes.length)].publish(exchange, routingKey, properties, body);
+        return lanes[Math.floorMod(laneKey.hashCode(), lanes.length)].publish(exchange, routingKey, properties, body);
     }
 
     private Connection connection() throws IOException {
@@ -117,6 +149,7 @@ public final class ConfirmedPublisher implements AutoCloseable {
     @Override
     public void close() {
         closed = true;
+        sweeper.shutdownNow();
         synchronized (connectionLock) {
             Connection current = connection;
             connection = null;
@@ -139,24 +172,17 @@ public final class ConfirmedPublisher implements AutoCloseable {
 
         CompletableFuture<Void> publish(String exchange, String routingKey, AMQP.BasicProperties properties, byte[] body) {
             CompletableFuture<Void> confirmed = new CompletableFuture<>();
-            Confirms used;
             try {
                 // connecting (bounded, one caller at a time) happens outside the lane's lock
                 Connection open = connection();
-                used = publishOn(open, exchange, routingKey, properties, body, confirmed);
+                publishOn(open, exchange, routingKey, properties, body, confirmed);
             } catch (IOException | RuntimeException e) {
                 confirmed.completeExceptionally(e);
-                return confirmed;
             }
-            confirmed.orTimeout(confirmTimeoutMillis, TimeUnit.MILLISECONDS).whenComplete((ok, error) -> {
-                if (error instanceof TimeoutException) {
-                    discard(used, "no confirm within " + confirmTimeoutMillis + " ms");
-                }
-            });
             return confirmed;
         }
 
-        private synchronized Confirms publishOn(Connection open, String exchange, String routingKey,
+        private synchronized void publishOn(Connection open, String exchange, String routingKey,
                 AMQP.BasicProperties properties, byte[] body, CompletableFuture<Void> confirmed) throws IOException {
             if (current == null || !current.channel.isOpen()) {
                 Channel channel = open.createChannel();
@@ -165,14 +191,27 @@ public final class ConfirmedPublisher implements AutoCloseable {
             }
             Confirms confirms = current;
             long seq = confirms.channel.getNextPublishSeqNo();
-            confirms.unconfirmed.put(seq, confirmed);
+            confirms.unconfirmed.put(seq, new Pending(confirmed, System.nanoTime()));
             try {
                 confirms.channel.basicPublish(exchange, routingKey, false, properties, body);
             } catch (IOException | RuntimeException e) {
                 confirms.unconfirmed.remove(seq);
                 throw e;
             }
-            return confirms;
+        }
+
+        void dropIfStale(long now) {
+            Confirms confirms;
+            synchronized (this) {
+                confirms = current;
+            }
+            if (confirms == null) {
+                return;
+            }
+            Map.Entry<Long, Pending> oldest = confirms.unconfirmed.firstEntry();
+            if (oldest != null && now - oldest.getValue().publishedAt() > confirmTimeoutMillis * 1_000_000L) {
+                discard(confirms, "no confirm within " + confirmTimeoutMillis + " ms");
+            }
         }
 
         /** Drops a channel whose confirms stopped coming: the next publish opens a new one. */
@@ -184,17 +223,14 @@ public final class ConfirmedPublisher implements AutoCloseable {
                 current = null;
             }
             LOG.warn("Publisher channel dropped: {}", reason);
-            // closing waits for the broker's answer (bounded by the RPC timeout): not on the caller's thread
-            Thread closer = new Thread(() -> {
-                try {
-                    stale.channel.abort();
-                } catch (IOException | RuntimeException e) {
-                    LOG.debug("Aborting a stale publisher channel: {}", e.toString());
-                }
-                stale.failAll(new IOException("publisher channel dropped: " + reason));
-            }, "ar-publisher-abort");
-            closer.setDaemon(true);
-            closer.start();
+            // first fail what waits (the callers learn it now), then close: closing waits for the
+            // broker's answer, bounded by the RPC timeout, on the sweeper's thread, never a caller's
+            stale.failAll(new TimeoutException("publisher channel dropped: " + reason));
+            try {
+                stale.channel.abort();
+            } catch (IOException | RuntimeException e) {
+                LOG.debug("Aborting a stale publisher channel: {}", e.toString());
+            }
         }
 
         synchronized void failAll(Exception cause) {
@@ -204,13 +240,17 @@ public final class ConfirmedPublisher implements AutoCloseable {
         }
     }
 
+    /** A message on its way: the future its caller holds, and when it was published. */
+    private record Pending(CompletableFuture<Void> confirmed, long publishedAt) {
+    }
+
     /**
      * One confirm-mode channel and the futures of its unconfirmed messages by publish sequence
      * number. Each channel has its own: sequence numbers start again on a new channel.
      */
     private static final class Confirms implements ConfirmListener {
         final Channel channel;
-        final ConcurrentNavigableMap<Long, CompletableFuture<Void>> unconfirmed = new ConcurrentSkipListMap<>();
+        final ConcurrentNavigableMap<Long, Pending> unconfirmed = new ConcurrentSkipListMap<>();
 
         Confirms(Channel channel) {
             this.channel = channel;
@@ -238,7 +278,7 @@ public final class ConfirmedPublisher implements AutoCloseable {
 
         private void settle(long deliveryTag, boolean multiple, Exception error) {
             if (multiple) {
-                ConcurrentNavigableMap<Long, CompletableFuture<Void>> upTo = unconfirmed.headMap(deliveryTag, true);
+                ConcurrentNavigableMap<Long, Pending> upTo = unconfirmed.headMap(deliveryTag, true);
                 for (Long seq : upTo.keySet()) {
                     complete(upTo.remove(seq), error);
                 }
@@ -247,14 +287,14 @@ public final class ConfirmedPublisher implements AutoCloseable {
             }
         }
 
-        private static void complete(CompletableFuture<Void> future, Exception error) {
-            if (future == null) {
+        private static void complete(Pending pending, Exception error) {
+            if (pending == null) {
                 return;
             }
             if (error == null) {
-                future.complete(null);
+                pending.confirmed().complete(null);
             } else {
-                future.completeExceptionally(error);
+                pending.confirmed().completeExceptionally(error);
             }
         }
     }

@@ -20,7 +20,9 @@ import org.apache.camel.support.DefaultEndpoint;
  * A send-only Camel component over {@link ConfirmedPublisher}:
  * {@code <name>:<exchange>?routingKey=<key>}. The routing key of a message is its
  * {@code CamelSpringRabbitmqRoutingOverrideKey} header when set (the same header the
- * {@code spring-rabbitmq} producer honours), else the endpoint's {@code routingKey}. The exchange
+ * {@code spring-rabbitmq} producer honours), else the endpoint's {@code routingKey}. Messages with
+ * the same {@code JMSXGroupID} header (the thread id) keep their order, else those with the same
+ * routing key. The exchange
  * continues when the broker has confirmed the message, on a small pool of the component's, never
  * on the connection's reader thread and without a thread blocked while the confirm is on its way.
  * Message headers with String, number or boolean values travel as AMQP headers ({@code Camel*} and
@@ -106,7 +108,9 @@ public class ConfirmedRabbitComponent extends DefaultComponent {
             byte[] bytes = body instanceof byte[] b ? b
                     : exchange.getMessage().getBody(String.class).getBytes(StandardCharsets.UTF_8);
             String key = exchange.getMessage().getHeader(Headers.RABBIT_ROUTING_KEY, endpoint.routingKey, String.class);
-            publisher.publish(endpoint.exchangeName, key, amqpHeaders(exchange.getMessage().getHeaders()), bytes)
+            // one thread's messages keep their order on one channel, also when they share a routing key (results)
+            String lane = exchange.getMessage().getHeader(Headers.JMS_GROUP, key, String.class);
+            publisher.publish(endpoint.exchangeName, key, lane, amqpHeaders(exchange.getMessage().getHeaders()), bytes)
                     .whenCompleteAsync((confirmed, error) -> {
                         if (error != null) {
                             exchange.setException(error);

@@ -182,6 +182,8 @@ public class InboundAcknowledgement extends ServiceSupport implements Processor,
         /** Tags above the floor that are settled or waiting to be acknowledged. */
         private final java.util.TreeMap<Long, Boolean> above = new java.util.TreeMap<>();
         private boolean flushScheduled;
+        /** Tags put in {@code above} as waiting since the last flush (some acknowledged by a range since). */
+        private final java.util.ArrayList<Long> sinceFlush = new java.util.ArrayList<>();
         /** Tags the floor jumped over unsettled. */
         private final java.util.Set<Long> jumped = new java.util.HashSet<>();
 
@@ -226,6 +228,7 @@ public class InboundAcknowledgement extends ServiceSupport implements Processor,
                 return;
             }
             above.put(tag, WAITING);
+            sinceFlush.add(tag);
             advance();
             if (!above.isEmpty() && !flushScheduled) {
                 flushScheduled = true;
@@ -269,6 +272,9 @@ public class InboundAcknowledgement extends ServiceSupport implements Processor,
                     channel.basicAck(tag, false);
                 }
             }
+            if (above.isEmpty()) {
+                sinceFlush.clear(); // all acknowledged by ranges: nothing can wait
+            }
             if (above.size() > maxAbove) {
                 // a tag below has not settled in a whole window's time: go on without it
                 for (long t = floor + 1; t < above.firstKey(); t++) {
@@ -284,15 +290,17 @@ public class InboundAcknowledgement extends ServiceSupport implements Processor,
             flushScheduled = false;
             if (!channel.isOpen()) {
                 above.clear();
+                sinceFlush.clear();
                 return;
             }
             try {
-                for (java.util.Map.Entry<Long, Boolean> entry : above.entrySet()) {
-                    if (entry.getValue() == WAITING) {
-                        channel.basicAck(entry.getKey(), false);
-                        entry.setValue(SETTLED);
+                // only what completed since the last flush can wait: no walk over the whole window
+                for (Long tag : sinceFlush) {
+                    if (tag > floor && above.replace(tag, WAITING, SETTLED)) {
+                        channel.basicAck(tag, false);
                     }
                 }
+                sinceFlush.clear();
             } catch (java.io.IOException | RuntimeException e) {
                 // the broker redelivers what was not acknowledged; the idempotent consumer recognises it
                 LOG.warn("Could not acknowledge inbound messages: {}", e.toString());
