@@ -16,8 +16,8 @@ import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.asyncroutes.persistence.PersistRoutes;
 import io.asyncroutes.pipeline.HandleRoutes;
+import io.asyncroutes.state.MessageIdRepository;
 import io.asyncroutes.support.SharedRouteConfigurations;
-import org.apache.camel.component.redis.processor.idempotent.SpringRedisStringIdempotentRepository;
 import org.apache.camel.spi.IdempotentRepository;
 import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.boot.context.properties.ConfigurationProperties;
@@ -45,11 +45,8 @@ public class AsyncRoutesConfiguration {
 
     /** Idempotent intake keys {@code <prefix>idem:<id>} with a TTL of the idempotency window. */
     @Bean
-    public IdempotentRepository messageIdRepository(StringRedisTemplate redis, AppSettings settings) {
-        SpringRedisStringIdempotentRepository repository =
-                new SpringRedisStringIdempotentRepository(redis, settings.getRedis().getKeyPrefix() + "idem");
-        repository.setExpiry(settings.getIdempotency().getWindow().toSeconds());
-        return repository;
+    public MessageIdRepository messageIdRepository(StringRedisTemplate redis, AppSettings settings) {
+        return new MessageIdRepository(redis, settings.getRedis().getKeyPrefix() + "idem", settings.getIdempotency().getWindow());
     }
 
     /** Acknowledges each consumed broker message when its exchange completes (intake and persist queues). */
@@ -72,7 +69,7 @@ public class AsyncRoutesConfiguration {
 
     /** Last handled seq per thread: {@code <prefix>seq:<threadId>} with a TTL. */
     @Bean
-    public SeqStore orderingSeqStore(StringRedisTemplate redis, AppSettings settings) {
+    public RedisSeqStore orderingSeqStore(StringRedisTemplate redis, AppSettings settings) {
         return new RedisSeqStore(redis, settings.getRedis().getKeyPrefix(), settings.getOrdering().getStateTtl());
     }
 

@@ -2,6 +2,9 @@ package io.asyncroutes.config;
 
 import io.asyncroutes.cleanup.CleanupService;
 import io.asyncroutes.cleanup.CleanupTask;
+import io.asyncroutes.ordering.RedisSeqStore;
+import io.asyncroutes.state.HandledRecord;
+import io.asyncroutes.state.MessageIdRepository;
 import io.asyncroutes.state.RedisTtlSweep;
 import io.asyncroutes.state.StateRoutes;
 import io.asyncroutes.state.ThreadHistory;
@@ -33,8 +36,14 @@ public class StateConfiguration {
     }
 
     @Bean
-    public StateRoutes stateRoutes(ThreadHistory threadHistory) {
-        return new StateRoutes(threadHistory);
+    public HandledRecord handledRecord(StringRedisTemplate redis, ThreadHistory threadHistory, MessageIdRepository messageIdRepository,
+                                       RedisSeqStore orderingSeqStore) {
+        return new HandledRecord(redis, threadHistory, messageIdRepository, orderingSeqStore);
+    }
+
+    @Bean
+    public StateRoutes stateRoutes(HandledRecord handledRecord) {
+        return new StateRoutes(handledRecord);
     }
 
     /** Our key families and the TTL a key of each gets if it somehow has none. */

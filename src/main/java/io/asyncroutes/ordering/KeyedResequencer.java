@@ -44,6 +44,8 @@ public class KeyedResequencer extends AsyncProcessorSupport {
     public static final String SEQ_DUPLICATE = "arOrderingSeqDuplicate";
     /** Exchange property set on a late predecessor: handled, stored with status {@code late}. */
     public static final String LATE = "arOrderingLate";
+    /** Exchange property: the {@link ThreadOrderingEngine.Ticket} of the turn the exchange holds. */
+    public static final String TURN = "arOrderingTurn";
 
     private final Function<Exchange, String> keyOf;
     private final Function<Exchange, Long> seqOf;
@@ -164,6 +166,7 @@ public class KeyedResequencer extends AsyncProcessorSupport {
         }
         if (ticket.holdsTurn()) {
             exchange.setProperty(GATED, Boolean.TRUE);
+            exchange.setProperty(TURN, ticket);
             exchange.getExchangeExtension().addOnCompletion(new TurnEnd(ticket));
         }
     }
@@ -186,6 +189,11 @@ public class KeyedResequencer extends AsyncProcessorSupport {
             engine.end(ticket, !exchange.isFailed() && !exchange.isRollbackOnly()
                     && !Boolean.TRUE.equals(exchange.getProperty(SEQ_DUPLICATE, Boolean.class)));
         }
+    }
+
+    /** The turn an exchange holds (null if it holds none): its thread's state once handled, see {@link ThreadOrderingEngine.Ticket#stateIfHandled}. */
+    public static ThreadOrderingEngine.Ticket turnOf(Exchange exchange) {
+        return exchange.getProperty(TURN, ThreadOrderingEngine.Ticket.class);
     }
 
     /** See {@link ThreadOrderingEngine#setRedeliveryHold}: successors wait this long for a failed message's redelivery. */

@@ -31,6 +31,10 @@ public class RedisSeqStore implements SeqStore {
         redis.opsForValue().set(key(threadId), state.format(), ttl);
     }
 
+    public Duration ttl() {
+        return ttl;
+    }
+
     public String key(String threadId) {
         // never build a key from unvalidated text
         if (!MessageValidator.isIdentifier(threadId)) {

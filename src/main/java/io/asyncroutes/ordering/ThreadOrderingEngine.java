@@ -427,7 +427,7 @@ public final class ThreadOrderingEngine {
                 }
             }
         }
-        if (changed != null) {
+        if (changed != null && !changed.format().equals(ticket.recorded)) {
             try {
                 store.save(state.key, changed); // before the next turn, so the writes stay in order
             } catch (RuntimeException e) {
@@ -563,6 +563,8 @@ public final class ThreadOrderingEngine {
         boolean ended;
         /** Admitted beyond the total bound because its thread waited for it: holds no capacity permit. */
         boolean overCapacity;
+        /** The state (text form) the caller already wrote to the store with its turn's other writes. */
+        volatile String recorded;
 
         Ticket(String key, Long seq, String id, Consumer<Ticket> onTurn, long receivedNanos) {
             this.key = key;
@@ -582,6 +584,35 @@ public final class ThreadOrderingEngine {
 
         public Verdict verdict() {
             return verdict;
+        }
+
+        /**
+         * The thread's state once this turn ends handled (last seq moved up, or a late seq no longer
+         * missing), for a caller that writes it together with its other writes of the turn (one round
+         * trip instead of two); null when the turn changes no state (no seq, a copy, no turn).
+         */
+        public SeqState stateIfHandled() {
+            ThreadState thread = state;
+            if (seq == null || copy || !holdsTurn || ended || thread == null) {
+                return null;
+            }
+            synchronized (thread) {
+                if (thread.seq == null) {
+                    return null;
+                }
+                SeqState next = thread.seq.copy();
+                if (late) {
+                    next.removeSkipped(seq);
+                } else if (seq > next.last()) {
+                    next.last(seq);
+                }
+                return next;
+            }
+        }
+
+        /** The caller wrote {@code written} to the store: the turn's end writes it only if it still differs. */
+        public void stateRecorded(SeqState written) {
+            recorded = written.format();
         }
 
         /** Set when the ticket was failed instead of given a turn (engine stopped). */

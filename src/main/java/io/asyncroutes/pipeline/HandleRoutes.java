@@ -38,7 +38,8 @@ import org.apache.camel.support.AsyncProcessorSupport;
  * message); a message that wants a reply gathers its inputs from all their sources at once, its
  * {@code fetch} URLs ({@code fetch-context}) and its thread history ({@code read-history}), with a
  * parallel multicast and {@link ReplyInputs}, then {@code chat-reply} asks the LLM;
- * {@code append-history}, then {@code publish-result}.
+ * {@code publish-result}, then {@code append-history} (history turns, idempotency key and ordering
+ * state in one Redis write, after the hand-off is durable).
  */
 public class HandleRoutes extends RouteBuilder {
 
@@ -95,9 +96,13 @@ public class HandleRoutes extends RouteBuilder {
                                             .to("direct:fetch-context")
                                     .end()
                                     .process(this::finish)
-                                    .to("direct:append-history")
                                     .setProperty(STORE, constant(true))
+                                    // publish-result leaves the body as JSON; append-history needs the result
+                                    .setProperty(Headers.RESULT, body())
                                     .to("direct:publish-result")
+                                    // once the result is durable: its turns, its id and its thread's
+                                    // ordering state in one Redis round trip
+                                    .to("direct:append-history")
                             .end()
                         .end()
                 .end();

@@ -1,20 +1,21 @@
 package io.asyncroutes.state;
 
-import io.asyncroutes.pipeline.MessageResult;
 import org.apache.camel.builder.RouteBuilder;
 
 /**
- * Thread state in Redis. {@code append-history}: called by {@code handle-message} once a message
- * is processed; appends the user's turn to the thread history (capped, with TTL). Redis errors
- * propagate to the caller: the intake classifies them as transient, so the inbound message is
- * rolled back and redelivered once Redis is back (the append is idempotent by message id).
+ * Thread state in Redis. {@code append-history}: called by {@code handle-message} once a message is
+ * processed and its result durably handed to persistence; appends its turns to the thread history
+ * (capped, with TTL) together with its idempotency key and its thread's ordering state, in one round
+ * trip ({@link HandledRecord}). Redis errors propagate to the caller: the intake classifies them as
+ * transient, so the inbound message is rolled back and redelivered once Redis is back (nothing of
+ * the record was written, so it is handled again).
  */
 public class StateRoutes extends RouteBuilder {
 
-    private final ThreadHistory history;
+    private final HandledRecord record;
 
-    public StateRoutes(ThreadHistory history) {
-        this.history = history;
+    public StateRoutes(HandledRecord record) {
+        this.record = record;
     }
 
     @Override
@@ -22,10 +23,6 @@ public class StateRoutes extends RouteBuilder {
         from("direct:append-history").routeId("append-history")
                 .errorHandler(noErrorHandler())
                 // a processor, not .bean(): the body (the result) must stay as it is for the caller
-                .process(exchange -> {
-                    MessageResult result = exchange.getMessage().getBody(MessageResult.class);
-                    history.appendUserTurn(result);
-                    history.appendReplyTurn(result);
-                });
+                .process(record::record);
     }
 }

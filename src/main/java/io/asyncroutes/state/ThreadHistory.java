@@ -60,22 +60,6 @@ public class ThreadHistory {
         this.ttl = ttl;
     }
 
-    /** The user's turn of a handled message (used by route {@code append-history}). */
-    public boolean appendUserTurn(MessageResult result) {
-        Instant at = result.getProcessedAt() != null ? result.getProcessedAt() : Instant.now();
-        return append(result.getThreadId(), result.getId(), result.getSeq(), ROLE_USER, result.getContent(), at);
-    }
-
-    /** The assistant's turn of a handled message, if it got a reply; its id is derived from the message id. */
-    public boolean appendReplyTurn(MessageResult result) {
-        if (result.getReply() == null) {
-            return false;
-        }
-        Instant at = result.getProcessedAt() != null ? result.getProcessedAt() : Instant.now();
-        return append(result.getThreadId(), replyTurnId(result.getId()), result.getSeq(), ROLE_ASSISTANT,
-                result.getReply(), at);
-    }
-
     /** {@code <id>:reply}, or a digest of the id when that would exceed the 128-character id limit. */
     static String replyTurnId(String messageId) {
         if (messageId.length() <= 122) {
@@ -96,6 +80,23 @@ public class ThreadHistory {
      */
     public boolean append(String threadId, String turnId, Long seq, String role, String content, Instant at) {
         String key = key(threadId);
+        Long appended = redis.execute(APPEND, List.of(key), turnId, turn(turnId, seq, role, content, at),
+                String.valueOf(maxTurns), String.valueOf(ttl.toMillis()));
+        return appended != null && appended == 1L;
+    }
+
+    /** The turns a handled message adds: the user's, and the assistant's if it got a reply. */
+    public List<String> turnsOf(MessageResult result) {
+        Instant at = result.getProcessedAt() != null ? result.getProcessedAt() : Instant.now();
+        String user = turn(result.getId(), result.getSeq(), ROLE_USER, result.getContent(), at);
+        if (result.getReply() == null) {
+            return List.of(user);
+        }
+        return List.of(user, turn(replyTurnId(result.getId()), result.getSeq(), ROLE_ASSISTANT, result.getReply(), at));
+    }
+
+    /** One turn's JSON; it starts with {@code {"id":"<id>",}} (see {@link #APPEND}). */
+    private static String turn(String turnId, Long seq, String role, String content, Instant at) {
         if (!MessageValidator.isIdentifier(turnId)) {
             throw new IllegalArgumentException("invalid turn id");
         }
@@ -109,9 +110,7 @@ public class ThreadHistory {
         turn.put("role", role);
         turn.put("content", content);
         turn.put("at", at.toString());
-        Long appended = redis.execute(APPEND, List.of(key), turnId, Json.write(turn),
-                String.valueOf(maxTurns), String.valueOf(ttl.toMillis()));
-        return appended != null && appended == 1L;
+        return Json.write(turn);
     }
 
     /** The last {@code n} turns of a thread as JSON strings, oldest first (empty if none). */

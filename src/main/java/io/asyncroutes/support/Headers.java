@@ -23,6 +23,10 @@ public final class Headers {
     public static final String RABBIT_ROUTING_KEY = "CamelSpringRabbitmqRoutingOverrideKey";
     /** Property: the thread's recent history turns (JSON strings) gathered for a reply, read by {@code chat-reply}. */
     public static final String REPLY_HISTORY = "arReplyHistory";
+    /** Property: the handled message's result object, for the steps after {@code publish-result} (which leaves JSON as the body). */
+    public static final String RESULT = "arResult";
+    /** Property: the message id whose idempotency key {@code state/HandledRecord} wrote with the message's other writes. */
+    public static final String ID_RECORDED = "arIdRecorded";
     /** Property holding the future that the persistence wireTap completes once its hand-off is durable. */
     public static final String HANDOFF = "arPersistHandoff";
 

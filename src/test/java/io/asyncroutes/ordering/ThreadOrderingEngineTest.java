@@ -239,4 +239,53 @@ class ThreadOrderingEngineTest {
         }
         assertThat(state.skippedRanges()).isEqualTo(SeqState.MAX_RANGES);
     }
+
+    /**
+     * A turn whose state the caller wrote itself (with its other writes, one round trip) is not
+     * written again when it ends; a late turn's state is the skipped range without its seq.
+     */
+    @Test
+    void aStateTheCallerRecordedIsNotWrittenAgainWhenTheTurnEnds() throws Exception {
+        List<String> saves = new CopyOnWriteArrayList<>();
+        java.util.Map<String, String> stored = new java.util.concurrent.ConcurrentHashMap<>();
+        SeqStore counting = new SeqStore() {
+            @Override
+            public SeqState load(String threadId) {
+                return SeqState.parse(stored.get(threadId));
+            }
+
+            @Override
+            public void save(String threadId, SeqState state) {
+                saves.add(state.format());
+                stored.put(threadId, state.format());
+            }
+        };
+        ThreadOrderingEngine own = new ThreadOrderingEngine(counting, Duration.ofMillis(200), 8, 100, 1000,
+                new ThreadOrderingEngine.Listener() {
+                });
+        own.start(timer, null);
+        try {
+            Ticket one = own.submit("r", 1L, "r1", released::add);
+            SeqState once = one.stateIfHandled();
+            assertThat(once.format()).isEqualTo("1");
+            stored.put("r", once.format()); // the caller's own write (HandledRecord: with its other writes)
+            one.stateRecorded(once);
+            own.end(one, true);
+            assertThat(saves).as("already recorded by the caller").isEmpty();
+
+            Ticket two = own.submit("r", 2L, "r2", released::add);
+            own.end(two, true);
+            assertThat(saves).as("not recorded by the caller: the turn's end writes it").containsExactly("2");
+
+            Ticket copy = own.submit("r", 3L, "r3", released::add);
+            Ticket again = own.submit("r", 3L, "r3", released::add);
+            assertThat(again.stateIfHandled()).as("a copy changes nothing").isNull();
+            SeqState recorded = copy.stateIfHandled();
+            copy.stateRecorded(new SeqState(99)); // recorded something else: the end still writes the real state
+            own.end(copy, true);
+            assertThat(saves).containsExactly("2", recorded.format());
+        } finally {
+            own.stop();
+        }
+    }
 }

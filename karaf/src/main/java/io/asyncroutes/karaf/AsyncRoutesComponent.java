@@ -13,6 +13,8 @@ import io.asyncroutes.ordering.OrderingRoutes;
 import io.asyncroutes.ordering.RedisSeqStore;
 import io.asyncroutes.persistence.PersistRoutes;
 import io.asyncroutes.pipeline.HandleRoutes;
+import io.asyncroutes.state.HandledRecord;
+import io.asyncroutes.state.MessageIdRepository;
 import io.asyncroutes.state.RedisTtlSweep;
 import io.asyncroutes.state.StateRoutes;
 import io.asyncroutes.state.ThreadHistory;
@@ -31,7 +33,6 @@ import org.apache.camel.component.platform.http.PlatformHttpComponent;
 import org.apache.camel.component.platform.http.vertx.VertxPlatformHttpEngine;
 import org.apache.camel.component.platform.http.vertx.VertxPlatformHttpServer;
 import org.apache.camel.component.platform.http.vertx.VertxPlatformHttpServerConfiguration;
-import org.apache.camel.component.redis.processor.idempotent.SpringRedisStringIdempotentRepository;
 import org.apache.camel.component.sql.SqlComponent;
 import org.apache.camel.karaf.core.OsgiCamelContextPublisher;
 import org.apache.camel.karaf.core.OsgiClassResolver;
@@ -134,11 +135,10 @@ public class AsyncRoutesComponent {
 
         SimpleMeterRegistry meters = new SimpleMeterRegistry();
         MessageValidator validator = new MessageValidator(settings.getLimits());
-        SpringRedisStringIdempotentRepository ids =
-                new SpringRedisStringIdempotentRepository(template, settings.getRedis().getKeyPrefix() + "idem");
-        ids.setExpiry(settings.getIdempotency().getWindow().toSeconds());
-        KeyedResequencer gate = OrderingRoutes.forMessageResults(settings.getOrdering(),
-                new RedisSeqStore(template, settings.getRedis().getKeyPrefix(), settings.getOrdering().getStateTtl()), meters);
+        MessageIdRepository ids = new MessageIdRepository(template, settings.getRedis().getKeyPrefix() + "idem",
+                settings.getIdempotency().getWindow());
+        RedisSeqStore seqStore = new RedisSeqStore(template, settings.getRedis().getKeyPrefix(), settings.getOrdering().getStateTtl());
+        KeyedResequencer gate = OrderingRoutes.forMessageResults(settings.getOrdering(), seqStore, meters);
         AppSettings.Redis r = settings.getRedis();
         ThreadHistory history = new ThreadHistory(template, r.getKeyPrefix(), r.getHistoryMaxTurns(), r.getHistoryTtl());
 
@@ -154,7 +154,7 @@ public class AsyncRoutesComponent {
         camel.addRoutes(new HandleRoutes(validator, ids, settings));
         camel.addRoutes(new OrderingRoutes(gate));
         camel.addRoutes(new PersistRoutes(settings));
-        camel.addRoutes(new StateRoutes(history));
+        camel.addRoutes(new StateRoutes(new HandledRecord(template, history, ids, seqStore)));
         camel.addRoutes(new FetchRoutes(settings.getFetch()));
         camel.addRoutes(new ChatRoutes(new LlmClient(settings.getLlm()), history));
         camel.addRoutes(new KarafApiRoutes(validator, settings));
