@@ -131,7 +131,7 @@ public final class ApiFanOutBenchmark {
     }
 
     /** One API call, timed from send to the last byte received; the answer is checked afterwards. */
-    private static double call(HttpClient client, String api, String base, int size, int delay) throws Exception {
+    static double call(HttpClient client, String api, String base, int size, int delay) throws Exception {
         StringBuilder body = new StringBuilder(size * 48).append("{\"urls\":[");
         for (int i = 0; i < size; i++) {
             body.append(i == 0 ? "" : ",").append('"').append(base).append("/item/").append(i)
@@ -199,7 +199,7 @@ public final class ApiFanOutBenchmark {
         return best == null ? "—" : String.format("%.2f", ours / best);
     }
 
-    private static String loadAverage() {
+    static String loadAverage() {
         try {
             return Files.readString(Path.of("/proc/loadavg")).split(" ", 4)[0];
         } catch (IOException e) {
@@ -207,7 +207,7 @@ public final class ApiFanOutBenchmark {
         }
     }
 
-    private static int freePort() throws IOException {
+    static int freePort() throws IOException {
         try (ServerSocket socket = new ServerSocket(0)) {
             return socket.getLocalPort();
         }
