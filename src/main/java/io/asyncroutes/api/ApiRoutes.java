@@ -28,11 +28,20 @@ import org.apache.camel.model.rest.RestBindingMode;
 import org.apache.camel.model.rest.RestParamType;
 
 /**
- * The REST API of SPEC §4 (REST DSL on platform-http). Camel inlines each REST verb with its
+ * The REST API (REST DSL on platform-http); every verb declares each status it answers, so the
+ * OpenAPI document at {@code /api/openapi.json} lists them. Camel inlines each REST verb with its
  * {@code direct:} route, so the route ids are those of the {@code from("direct:api-...")} routes. Client mistakes always end as a JSON
  * error with a 4xx status; a dependency that is down answers 503, never a bare 500.
  */
 public class ApiRoutes extends RouteBuilder {
+
+    // Response codes as strings: in Camel 4.17 responseMessage(int, String) builds the message but never
+    // adds it to the verb (the String variant does), so int codes silently vanish from the OpenAPI document.
+
+    /** Every error answer has the same shape ({@link ApiError}). */
+    private static final String ERROR = "JSON error {\"error\": code, \"message\", \"details\": [...]}: ";
+
+    private static final String UNEXPECTED = ERROR + "500 internal_error: a fault of ours, logged with its cause";
 
     static final int DEFAULT_LIMIT = 50;
     static final int MAX_LIMIT = 500;
@@ -54,7 +63,9 @@ public class ApiRoutes extends RouteBuilder {
                 .apiContextRouteId("api-openapi")
                 .apiProperty("api.title", "async-routes")
                 .apiProperty("api.version", "1")
-                .apiProperty("api.description", "Queue-driven conversation-thread message service");
+                .apiProperty("api.description", "Queue-driven conversation-thread message service")
+                // the document's server is where it was fetched from (Host, X-Forwarded-*), not the bind address
+                .useXForwardHeaders(true);
 
         onException(RejectedInputException.class).handled(true).process(exchange -> {
             RejectedInputException e = exchange.getProperty(Exchange.EXCEPTION_CAUGHT, RejectedInputException.class);
@@ -83,22 +94,53 @@ public class ApiRoutes extends RouteBuilder {
                 .post("/messages")
                     .description("Accept a message for processing (202 with its id)")
                     .consumes("application/json").produces("application/json")
-                    .param().name("body").type(RestParamType.body).description("Message, SPEC §3").endParam()
+                    .param().name("body").type(RestParamType.body).description("Message: id?, threadId, seq?, content, fetch?, reply?, metadata?").endParam()
+                    .responseMessage("202", "accepted: on the durable inbound queue, {\"id\": ...}")
+                    .responseMessage("400", ERROR + "the body is not JSON (or not UTF-8)")
+                    .responseMessage("401", ERROR + "missing or wrong X-API-Key (when an API key is set)")
+                    .responseMessage("413", ERROR + "the body or its content is too large")
+                    .responseMessage("415", ERROR + "Content-Type is not application/json")
+                    .responseMessage("422", ERROR + "the message breaks the contract; details name each field")
+                    .responseMessage("503", ERROR + "the broker is unavailable or the application is starting; retry")
+                    .responseMessage("default", UNEXPECTED)
                     .to("direct:api-post-message")
                 .post("/fetch")
                     .description("Fetch JSON from URLs in parallel: {\"urls\": [...]} -> {\"results\": [...]} in input order")
                     .consumes("application/json").produces("application/json")
                     .param().name("body").type(RestParamType.body).description("{\"urls\": [absolute http/https URLs]}").endParam()
+                    .responseMessage("200", "one result per URL, in input order: its value or its error")
+                    .responseMessage("400", ERROR + "the body is not JSON")
+                    .responseMessage("401", ERROR + "missing or wrong X-API-Key")
+                    .responseMessage("413", ERROR + "the body is too large")
+                    .responseMessage("415", ERROR + "Content-Type is not application/json")
+                    .responseMessage("422", ERROR + "not {\"urls\": [...]}, too many URLs, or a URL that is not absolute http/https")
+                    .responseMessage("503", ERROR + "the application is starting; retry")
+                    .responseMessage("default", UNEXPECTED)
                     .to("direct:api-fetch")
                 .post("/chat")
                     .description("Chat with the configured LLM: {messages:[{role, content}], model?, stream?};"
                             + " stream=true answers text/event-stream, chunk by chunk, then [DONE]")
                     .consumes("application/json").produces("application/json,text/event-stream")
                     .param().name("body").type(RestParamType.body).description("{\"messages\": [...], \"model\": ..., \"stream\": true}").endParam()
+                    .responseMessage("200", "the answer (JSON), or its chunks as Server-Sent Events when stream is true")
+                    .responseMessage("400", ERROR + "the body is not a JSON object")
+                    .responseMessage("401", ERROR + "missing or wrong X-API-Key")
+                    .responseMessage("413", ERROR + "the body or its messages are too large")
+                    .responseMessage("415", ERROR + "Content-Type is not application/json")
+                    .responseMessage("422", ERROR + "the chat request breaks the contract")
+                    .responseMessage("502", ERROR + "the LLM answered with an error")
+                    .responseMessage("503", ERROR + "no LLM configured, or it is unreachable; retry")
+                    .responseMessage("default", UNEXPECTED)
                     .to("direct:api-chat")
                 .get("/messages/{id}")
                     .description("The result record of one message (404 if unknown)")
                     .produces("application/json")
+                    .responseMessage("200", "the stored result: the message, its status, context, reply, timestamps")
+                    .responseMessage("400", ERROR + "the id is not 1-128 characters of [A-Za-z0-9._:-]")
+                    .responseMessage("401", ERROR + "missing or wrong X-API-Key")
+                    .responseMessage("404", ERROR + "no message with this id (yet)")
+                    .responseMessage("503", ERROR + "the database is unavailable; retry")
+                    .responseMessage("default", UNEXPECTED)
                     .to("direct:api-get-message")
                 .get("/threads/{threadId}/messages")
                     .description("A thread's history in seq order, then arrival order")
@@ -109,6 +151,11 @@ public class ApiRoutes extends RouteBuilder {
                         .description("only messages with a seq above this (keyset paging)").endParam()
                     .param().name("offset").type(RestParamType.query).dataType("integer")
                         .description("rows to skip (threads without seq)").endParam()
+                    .responseMessage("200", "a page of the thread's stored results")
+                    .responseMessage("400", ERROR + "invalid thread id or query parameter")
+                    .responseMessage("401", ERROR + "missing or wrong X-API-Key")
+                    .responseMessage("503", ERROR + "the database is unavailable; retry")
+                    .responseMessage("default", UNEXPECTED)
                     .to("direct:api-thread-messages");
 
         from("direct:api-post-message").routeId("api-post-message")

@@ -121,5 +121,25 @@ class ApiBadInputTest extends EmbeddedProfileTest {
         assertThat(doc.path("paths").has("/api/messages")).isTrue();
         assertThat(doc.path("paths").has("/api/messages/{id}")).isTrue();
         assertThat(doc.path("paths").has("/api/threads/{threadId}/messages")).isTrue();
+
+        // a real OpenAPI validator finds nothing to complain about
+        io.swagger.v3.parser.core.models.SwaggerParseResult parsed =
+                new io.swagger.v3.parser.OpenAPIV3Parser().readContents(response.body(), null, null);
+        assertThat(parsed.getMessages()).as("OpenAPI validation messages").isEmpty();
+        io.swagger.v3.oas.models.Paths paths = parsed.getOpenAPI().getPaths();
+        // every status each verb answers is declared
+        assertThat(paths.get("/api/messages").getPost().getResponses()).containsKeys("202", "400", "401", "413", "415", "422", "503");
+        assertThat(paths.get("/api/fetch").getPost().getResponses()).containsKeys("200", "400", "413", "415", "422");
+        assertThat(paths.get("/api/chat").getPost().getResponses()).containsKeys("200", "400", "422", "502", "503");
+        assertThat(paths.get("/api/messages/{id}").getGet().getResponses()).containsKeys("200", "400", "404", "503");
+        assertThat(paths.get("/api/threads/{threadId}/messages").getGet().getResponses()).containsKeys("200", "400", "503");
+        // the server is relative (the host the document was fetched from), not the bind address 0.0.0.0
+        assertThat(parsed.getOpenAPI().getServers()).extracting(io.swagger.v3.oas.models.servers.Server::getUrl)
+                .containsExactly("");
+        // behind a proxy that says how it was reached, the proxy's address
+        HttpResponse<String> proxied = Http.send("GET", "http://127.0.0.1:" + port + "/api/openapi.json", null, null,
+                java.util.Map.of("X-Forwarded-Host", "api.example.com", "X-Forwarded-Proto", "https"));
+        assertThat(Json.MAPPER.readTree(proxied.body()).path("servers").get(0).path("url").asText())
+                .isEqualTo("https://api.example.com");
     }
 }
