@@ -24,8 +24,8 @@ import org.springframework.data.redis.core.script.RedisScript;
  *
  * <p>One script, so the three land together or not at all: a message whose record failed is
  * redelivered and handled again, and one whose record succeeded is a duplicate for the idempotent
- * consumer; its turns are appended only when the idempotency key is new, so they are never added
- * twice. The turn's own end ({@link ThreadOrderingEngine}) then sees that its state is written and
+ * consumer; its turns are appended only with the first record (the key's value marks it), so they
+ * are never added twice. The turn's own end ({@link ThreadOrderingEngine}) then sees that its state is written and
  * does not write it again.
  */
 public class HandledRecord {
@@ -33,14 +33,19 @@ public class HandledRecord {
     /**
      * KEYS: 1 idempotency key, 2 history list, [3 ordering state].
      * ARGV: 1 message id, 2 idempotency window ms, 3 max turns, 4 history TTL ms, 5 ordering state,
-     * 6 ordering TTL ms, 7.. turns. Returns 1 if the idempotency key was new.
+     * 6 ordering TTL ms, 7.. turns. The idempotency key's value says whether the record was written
+     * ({@value #RECORDED}{@code <id>}): the key alone may also come from a plain add (the idempotent
+     * consumer's completion, which in-memory endpoints such as seda may run first), and the turns
+     * must still be appended then, once. Returns 1 if the record is new.
      */
     private static final RedisScript<Long> RECORD = new DefaultRedisScript<>("""
-            local fresh = redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2], 'NX')
+            local previous = redis.call('GET', KEYS[1])
+            local fresh = not (previous and string.sub(previous, 1, 9) == 'recorded:')
             if fresh and #ARGV >= 7 then
               redis.call('RPUSH', KEYS[2], unpack(ARGV, 7))
               redis.call('LTRIM', KEYS[2], -tonumber(ARGV[3]), -1)
             end
+            redis.call('SET', KEYS[1], 'recorded:' .. ARGV[1], 'PX', ARGV[2])
             redis.call('PEXPIRE', KEYS[2], ARGV[4])
             if #KEYS >= 3 then
               redis.call('SET', KEYS[3], ARGV[5], 'PX', ARGV[6])
@@ -48,6 +53,9 @@ public class HandledRecord {
             if fresh then return 1 end
             return 0
             """, Long.class);
+
+    /** Value prefix of an idempotency key written with its message's record. */
+    public static final String RECORDED = "recorded:";
 
     private final StringRedisTemplate redis;
     private final ThreadHistory history;

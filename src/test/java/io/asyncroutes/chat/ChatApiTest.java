@@ -164,6 +164,8 @@ class ChatApiTest extends EmbeddedProfileTest {
         assertThat(result.path("reply").asText()).isEqualTo("w1 w2 w3 ");
         assertThat(result.path("error").isNull()).isTrue();
 
+        // recorded once the hand-off is durable, which may be after the row is written
+        await().atMost(Duration.ofSeconds(10)).until(() -> redis.opsForList().size("ar:history:" + thread) == 2);
         List<String> history = redis.opsForList().range("ar:history:" + thread, 0, -1);
         assertThat(history).hasSize(2);
         assertThat(Json.MAPPER.readTree(history.get(0)).path("role").asText()).isEqualTo("user");

@@ -85,7 +85,7 @@ class HandledRecordTest {
         record.record(exchange);
 
         String idKey = PREFIX + "idem:" + thread + "-1";
-        assertThat(redis.opsForValue().get(idKey)).isEqualTo(thread + "-1");
+        assertThat(redis.opsForValue().get(idKey)).isEqualTo(HandledRecord.RECORDED + thread + "-1");
         assertThat(redis.getExpire(idKey)).isBetween(500L, 600L);
         assertThat(history.recent(thread, 10)).hasSize(2)
                 .satisfies(turns -> assertThat(turns.get(0)).startsWith("{\"id\":\"" + thread + "-1\",").contains("\"role\":\"user\""))
@@ -111,6 +111,23 @@ class HandledRecordTest {
         record.record(again);
 
         assertThat(history.recent(thread, 10)).hasSize(1);
+    }
+
+    /**
+     * The idempotent consumer's own completion may write the key first (an in-memory endpoint such as
+     * seda hands the exchange's completions to its copy, which can finish before the record): the
+     * turns are still appended, once.
+     */
+    @Test
+    void aKeyWrittenFirstByAPlainAddStillGetsItsTurnsOnce() throws Exception {
+        String thread = "t-" + UUID.randomUUID();
+        assertThat(ids.add(thread + "-1")).isTrue();
+        Exchange exchange = handled(thread, thread + "-1", 1, null);
+        record.record(exchange);
+        record.record(exchange);
+
+        assertThat(history.recent(thread, 10)).hasSize(1);
+        assertThat(redis.opsForValue().get(PREFIX + "idem:" + thread + "-1")).isEqualTo(HandledRecord.RECORDED + thread + "-1");
     }
 
     @Test
