@@ -90,6 +90,20 @@ class PipelineBenchmark {
                 publishBacklog("bw-");
                 awaitStored("bw-", System.nanoTime());
                 results.put("3 services: 20 000-message AMQP backlog drained into PostgreSQL, warm", drained("bw-", perfTest));
+                // where the CPU goes: the backlog published while the application is paused, then drained;
+                // CPU time of each process over the drain alone, per message
+                paused(app, true);
+                publishBacklog("bc-");
+                Map<String, Long> before = cpuTicks(app);
+                long drainStarted = System.nanoTime();
+                paused(app, false);
+                awaitStored("bc-", drainStarted);
+                Map<String, Long> after = cpuTicks(app);
+                StringBuilder cpu = new StringBuilder();
+                after.forEach((process, ticks) -> cpu.append(cpu.isEmpty() ? "" : ", ").append(String.format("%s %.3f",
+                        process, (ticks - before.get(process)) * 1000.0 / TICKS_PER_SECOND / MESSAGES)));
+                results.put("3b services: CPU ms per message over a warm drain (app paused while the backlog was published)",
+                        drained("bc-", perfTest) + "; CPU ms/msg: " + cpu);
             }
 
             if (PARTS.contains("rest") && hasWrk()) {
@@ -161,6 +175,45 @@ class PipelineBenchmark {
             }
             channel.waitForConfirmsOrDie(60_000);
         }
+    }
+
+    /** Linux's USER_HZ: /proc/<pid>/stat counts CPU time in these. */
+    private static final long TICKS_PER_SECOND = 100;
+
+    private static void paused(Process app, boolean pause) throws Exception {
+        new ProcessBuilder("kill", pause ? "-STOP" : "-CONT", String.valueOf(app.pid())).inheritIO().start().waitFor();
+    }
+
+    /** CPU time (user + system, ticks) of the application and of each service's processes, from /proc. */
+    private static Map<String, Long> cpuTicks(Process app) throws Exception {
+        Map<String, Long> ticks = new java.util.LinkedHashMap<>();
+        ticks.put("app", processTicks(List.of(app.pid())));
+        ticks.put("RabbitMQ", processTicks(pids("beam.smp")));
+        ticks.put("Redis", processTicks(pids("redis-server")));
+        ticks.put("PostgreSQL", processTicks(pids("postgres")));
+        return ticks;
+    }
+
+    private static List<Long> pids(String name) throws Exception {
+        Process p = new ProcessBuilder("pgrep", "-f", name).start();
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        p.waitFor();
+        return out.lines().filter(l -> !l.isBlank()).map(Long::parseLong).toList();
+    }
+
+    private static long processTicks(List<Long> pids) {
+        long sum = 0;
+        for (long pid : pids) {
+            try {
+                String stat = Files.readString(Path.of("/proc/" + pid + "/stat"));
+                // fields after the command name (which may hold spaces): state is field 3, utime 14, stime 15
+                String[] fields = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+                sum += Long.parseLong(fields[11]) + Long.parseLong(fields[12]);
+            } catch (java.io.IOException | RuntimeException gone) {
+                // a process that ended in between (a PostgreSQL backend): not counted
+            }
+        }
+        return sum;
     }
 
     private static double awaitStored(String threadPrefix, long started) throws Exception {
