@@ -4,7 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.asyncroutes.support.Json;
 
-/** One entry of a fetch result (SPEC §3 {@code context}): {@code {url, ok, status, body | error, attempts, millis}}. */
+/** One entry of a fetch result (the result's {@code context}): {@code {url, ok, status, body | error, attempts, millis}}. */
 public final class FetchItem {
 
     public static final String DEADLINE_EXCEEDED = "deadline exceeded";

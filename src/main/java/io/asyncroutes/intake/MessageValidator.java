@@ -16,7 +16,7 @@ import java.util.UUID;
 import java.util.regex.Pattern;
 
 /**
- * The message contract of SPEC §3, applied identically by the REST intake and the queue intake.
+ * The message contract of the message contract (README "REST API"), applied identically by the REST intake and the queue intake.
  * Collects every problem of a message (not just the first) so a client can fix them in one go.
  */
 public class MessageValidator {

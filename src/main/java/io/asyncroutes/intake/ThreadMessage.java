@@ -4,7 +4,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.util.List;
 
 /**
- * An inbound message after validation (SPEC §3): {@code id} is always set, optional fields are
+ * An inbound message after validation (the message contract, README "REST API"): {@code id} is always set, optional fields are
  * normalised ({@code fetch} empty rather than absent).
  */
 public record ThreadMessage(

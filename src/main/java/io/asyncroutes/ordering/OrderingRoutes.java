@@ -7,7 +7,7 @@ import org.apache.camel.Exchange;
 import org.apache.camel.builder.RouteBuilder;
 
 /**
- * {@code order-by-thread}: the per-thread ordering gate of {@code handle-message} (SPEC §4
+ * {@code order-by-thread}: the per-thread ordering gate of {@code handle-message} (README
  * "Ordering"), a {@link KeyedResequencer} keyed by the {@link MessageResult}'s thread id and seq.
  * An exchange leaves this route holding its thread's turn and keeps it until it completes, so the
  * rest of {@code handle-message} (handling, persistence hand-off, result) runs one message per thread

@@ -8,7 +8,7 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * The result record of SPEC §3: the message fields plus what handling produced. It is what the
+ * The result record of the message contract (README "REST API"): the message fields plus what handling produced. It is what the
  * database stores, the read API returns and the results queue carries. Mutable because the
  * pipeline's steps (fetch, reply, ...) each fill in their part.
  */

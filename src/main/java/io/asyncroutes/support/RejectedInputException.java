@@ -3,7 +3,7 @@ package io.asyncroutes.support;
 import java.util.List;
 
 /**
- * Input that is the sender's mistake: a message breaking the contract of SPEC §3, or a bad REST
+ * Input that is the sender's mistake: a message breaking the contract of the message contract (README "REST API"), or a bad REST
  * request. Carries the HTTP status the REST API answers with and the reason the dead-letter
  * queue records, so both intakes report the same thing.
  */

@@ -120,7 +120,7 @@ public final class ApiFanOutBenchmark {
                 }
                 System.out.println();
                 System.out.println("| case | ours via API, median ms | p90 ms | min–max ms | max in flight | "
-                        + "Python limit 100, median ms | Python unlimited, median ms | ours / best Python | target (SPEC §5) |");
+                        + "Python limit 100, median ms | Python unlimited, median ms | ours / best Python | target |");
                 System.out.println("|---|---:|---:|---:|---:|---:|---:|---:|---|");
                 rows.forEach(System.out::println);
                 System.out.println();

@@ -94,7 +94,7 @@ public final class FanOutMemoryBenchmark {
                         Runtime.getRuntime().availableProcessors(), System.getProperty("java.vm.name"),
                         System.getProperty("java.version"), mib(Runtime.getRuntime().maxMemory()),
                         ApiFanOutBenchmark.loadAverage());
-                System.out.println("| case | live heap growth, median MiB | max MiB | max in flight | target (SPEC §5) |");
+                System.out.println("| case | live heap growth, median MiB | max MiB | max in flight | target |");
                 System.out.println("|---|---:|---:|---:|---|");
                 System.out.printf("| %d URLs @ %d ms, bound 256 | **%.1f** | %.1f | %d | %s (< 64 MiB) |%n%n", URLS, DELAY_MS,
                         mib(median), mib(growth[runs - 1]), peakInFlight, growth[runs - 1] < TARGET_BYTES ? "met" : "MISSED");
