@@ -10,6 +10,7 @@ import org.apache.camel.ExchangePattern;
 import org.apache.camel.StreamCacheException;
 import org.apache.camel.builder.RouteBuilder;
 import org.apache.camel.model.rest.RestBindingMode;
+import org.apache.camel.model.rest.RestDefinition;
 import org.apache.camel.model.rest.RestParamType;
 
 /**
@@ -32,6 +33,22 @@ public class ApiRoutes extends RouteBuilder {
 
     private final MessageValidator validator;
     private final AppSettings settings;
+
+    /** The errors every verb with a JSON body can answer. */
+    private static RestDefinition withJsonBodyErrors(RestDefinition verb) {
+        return verb.responseMessage("400", ERROR + "the body is not JSON (or not UTF-8 text)")
+                .responseMessage("401", ERROR + "missing or wrong X-API-Key (when an API key is set)")
+                .responseMessage("413", ERROR + "the body is too large")
+                .responseMessage("415", ERROR + "Content-Type is not application/json")
+                .responseMessage("default", UNEXPECTED);
+    }
+
+    /** The errors every read from the database can answer. */
+    private static RestDefinition withReadErrors(RestDefinition verb) {
+        return verb.responseMessage("401", ERROR + "missing or wrong X-API-Key (when an API key is set)")
+                .responseMessage("503", ERROR + "the database is unavailable; retry")
+                .responseMessage("default", UNEXPECTED);
+    }
 
     public ApiRoutes(MessageValidator validator, AppSettings settings) {
         this.validator = validator;
@@ -58,73 +75,52 @@ public class ApiRoutes extends RouteBuilder {
         onException(UpstreamStatusException.class).handled(true).process(ApiError::llmFailed);
         onException(Exception.class).handled(true).process(ApiError::unexpected);
 
-        rest("/api").description("Conversation-thread messages")
-                .post("/messages")
-                    .description("Accept a message for processing (202 with its id)")
-                    .consumes("application/json").produces("application/json")
-                    .param().name("body").type(RestParamType.body).description("Message: id?, threadId, seq?, content, fetch?, reply?, metadata?").endParam()
-                    .responseMessage("202", "accepted: on the durable inbound queue, {\"id\": ...}")
-                    .responseMessage("400", ERROR + "the body is not JSON (or not UTF-8)")
-                    .responseMessage("401", ERROR + "missing or wrong X-API-Key (when an API key is set)")
-                    .responseMessage("413", ERROR + "the body or its content is too large")
-                    .responseMessage("415", ERROR + "Content-Type is not application/json")
-                    .responseMessage("422", ERROR + "the message breaks the contract; details name each field")
-                    .responseMessage("503", ERROR + "the broker is unavailable or the application is starting; retry")
-                    .responseMessage("default", UNEXPECTED)
-                    .to("direct:api-post-message")
-                .post("/fetch")
-                    .description("Fetch JSON from URLs in parallel: {\"urls\": [...]} -> {\"results\": [...]} in input order")
-                    .consumes("application/json").produces("application/json")
-                    .param().name("body").type(RestParamType.body).description("{\"urls\": [absolute http/https URLs]}").endParam()
-                    .responseMessage("200", "one result per URL, in input order: its value or its error")
-                    .responseMessage("400", ERROR + "the body is not JSON")
-                    .responseMessage("401", ERROR + "missing or wrong X-API-Key")
-                    .responseMessage("413", ERROR + "the body is too large")
-                    .responseMessage("415", ERROR + "Content-Type is not application/json")
-                    .responseMessage("422", ERROR + "not {\"urls\": [...]}, too many URLs, or a URL that is not absolute http/https")
-                    .responseMessage("503", ERROR + "the application is starting; retry")
-                    .responseMessage("default", UNEXPECTED)
-                    .to("direct:api-fetch")
-                .post("/chat")
-                    .description("Chat with the configured LLM: {messages:[{role, content}], model?, stream?};"
-                            + " stream=true answers text/event-stream, chunk by chunk, then [DONE]")
-                    .consumes("application/json").produces("application/json,text/event-stream")
-                    .param().name("body").type(RestParamType.body).description("{\"messages\": [...], \"model\": ..., \"stream\": true}").endParam()
-                    .responseMessage("200", "the answer (JSON), or its chunks as Server-Sent Events when stream is true")
-                    .responseMessage("400", ERROR + "the body is not a JSON object")
-                    .responseMessage("401", ERROR + "missing or wrong X-API-Key")
-                    .responseMessage("413", ERROR + "the body or its messages are too large")
-                    .responseMessage("415", ERROR + "Content-Type is not application/json")
-                    .responseMessage("422", ERROR + "the chat request breaks the contract")
-                    .responseMessage("502", ERROR + "the LLM answered with an error")
-                    .responseMessage("503", ERROR + "no LLM configured, or it is unreachable; retry")
-                    .responseMessage("default", UNEXPECTED)
-                    .to("direct:api-chat")
-                .get("/messages/{id}")
-                    .description("The result record of one message (404 if unknown)")
-                    .produces("application/json")
-                    .responseMessage("200", "the stored result: the message, its status, context, reply, timestamps")
-                    .responseMessage("400", ERROR + "the id is not 1-128 characters of [A-Za-z0-9._:-]")
-                    .responseMessage("401", ERROR + "missing or wrong X-API-Key")
-                    .responseMessage("404", ERROR + "no message with this id (yet)")
-                    .responseMessage("503", ERROR + "the database is unavailable; retry")
-                    .responseMessage("default", UNEXPECTED)
-                    .to("direct:api-get-message")
-                .get("/threads/{threadId}/messages")
-                    .description("A thread's history in seq order, then arrival order")
-                    .produces("application/json")
-                    .param().name("limit").type(RestParamType.query).dataType("integer")
-                        .description("page size, default 50, at most 500").endParam()
-                    .param().name("afterSeq").type(RestParamType.query).dataType("integer")
-                        .description("only messages with a seq above this (keyset paging)").endParam()
-                    .param().name("offset").type(RestParamType.query).dataType("integer")
-                        .description("rows to skip (threads without seq)").endParam()
-                    .responseMessage("200", "a page of the thread's stored results")
-                    .responseMessage("400", ERROR + "invalid thread id or query parameter")
-                    .responseMessage("401", ERROR + "missing or wrong X-API-Key")
-                    .responseMessage("503", ERROR + "the database is unavailable; retry")
-                    .responseMessage("default", UNEXPECTED)
-                    .to("direct:api-thread-messages");
+        RestDefinition api = rest("/api").description("Conversation-thread messages");
+        withJsonBodyErrors(api.post("/messages")
+                .description("Accept a message for processing (202 with its id)")
+                .consumes("application/json").produces("application/json")
+                .param().name("body").type(RestParamType.body).description("Message: id?, threadId, seq?, content, fetch?, reply?, metadata?").endParam()
+                .responseMessage("202", "accepted: on the durable inbound queue, {\"id\": ...}")
+                .responseMessage("422", ERROR + "the message breaks the contract; details name each field")
+                .responseMessage("503", ERROR + "the broker is unavailable or the application is starting; retry"))
+                .to("direct:api-post-message");
+        withJsonBodyErrors(api.post("/fetch")
+                .description("Fetch JSON from URLs in parallel: {\"urls\": [...]} -> {\"results\": [...]} in input order")
+                .consumes("application/json").produces("application/json")
+                .param().name("body").type(RestParamType.body).description("{\"urls\": [absolute http/https URLs]}").endParam()
+                .responseMessage("200", "one result per URL, in input order: its value or its error")
+                .responseMessage("422", ERROR + "not {\"urls\": [...]}, too many URLs, or a URL that is not absolute http/https")
+                .responseMessage("503", ERROR + "the application is starting; retry"))
+                .to("direct:api-fetch");
+        withJsonBodyErrors(api.post("/chat")
+                .description("Chat with the configured LLM: {messages:[{role, content}], model?, stream?};"
+                        + " stream=true answers text/event-stream, chunk by chunk, then [DONE]")
+                .consumes("application/json").produces("application/json,text/event-stream")
+                .param().name("body").type(RestParamType.body).description("{\"messages\": [...], \"model\": ..., \"stream\": true}").endParam()
+                .responseMessage("200", "the answer (JSON), or its chunks as Server-Sent Events when stream is true")
+                .responseMessage("422", ERROR + "the chat request breaks the contract")
+                .responseMessage("502", ERROR + "the LLM answered with an error")
+                .responseMessage("503", ERROR + "no LLM configured, or it is unreachable; retry"))
+                .to("direct:api-chat");
+        withReadErrors(api.get("/messages/{id}")
+                .description("The result record of one message (404 if unknown)")
+                .produces("application/json")
+                .responseMessage("200", "the stored result: the message, its status, context, reply, timestamps")
+                .responseMessage("400", ERROR + "the id is not 1-128 characters of [A-Za-z0-9._:-]")
+                .responseMessage("404", ERROR + "no message with this id (yet)"))
+                .to("direct:api-get-message");
+        withReadErrors(api.get("/threads/{threadId}/messages")
+                .description("A thread's history in seq order, then arrival order")
+                .produces("application/json")
+                .param().name("limit").type(RestParamType.query).dataType("integer")
+                    .description("page size, default 50, at most 500").endParam()
+                .param().name("afterSeq").type(RestParamType.query).dataType("integer")
+                    .description("only messages with a seq above this (keyset paging)").endParam()
+                .param().name("offset").type(RestParamType.query).dataType("integer")
+                    .description("rows to skip (threads without seq)").endParam()
+                .responseMessage("200", "a page of the thread's stored results")
+                .responseMessage("400", ERROR + "invalid thread id or query parameter"))
+                .to("direct:api-thread-messages");
 
         ApiHandlers handlers = new ApiHandlers(validator, settings, getContext().createProducerTemplate());
         from("direct:api-post-message").routeId("api-post-message")

@@ -59,17 +59,7 @@ public final class ApiFanOutBenchmark {
         String python = System.getProperty("bench.python", "/usr/bin/python3");
 
         try (UpstreamServer upstream = new UpstreamServer()) {
-            ConfigurableApplicationContext app = new SpringApplicationBuilder(AsyncRoutesApplication.class).run(
-                    "--app.data-dir=" + Files.createTempDirectory("ar-bench-"),
-                    "--spring.data.redis.port=" + freePort(),
-                    "--server.port=0",
-                    "--logging.level.root=WARN",
-                    // the bench profile's PerfTest brings Micrometer's Datadog registry, unconfigured here
-                    "--management.datadog.metrics.export.enabled=false",
-                    "--app.limits.max-fetch-urls=1000",
-                    "--app.fetch.max-concurrency=1000",
-                    // the Python client calls 127.0.0.1; ours fetches the very same URLs
-                    "--app.fetch.allowed-hosts=127.0.0.1");
+            ConfigurableApplicationContext app = startEmbedded("--app.limits.max-fetch-urls=1000", "--app.fetch.max-concurrency=1000");
             try {
                 String api = "http://127.0.0.1:" + app.getEnvironment().getProperty("local.server.port") + "/api/fetch";
                 HttpClient client = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
@@ -128,6 +118,24 @@ public final class ApiFanOutBenchmark {
                 app.close();
             }
         }
+    }
+
+    /**
+     * The application on its embedded default profile in this JVM, on a free port, fetching only from
+     * 127.0.0.1 (the local upstream), with the given settings added.
+     */
+    static ConfigurableApplicationContext startEmbedded(String... settings) throws IOException {
+        List<String> args = new ArrayList<>(List.of(
+                "--app.data-dir=" + Files.createTempDirectory("ar-bench-"),
+                "--spring.data.redis.port=" + freePort(),
+                "--server.port=0",
+                "--logging.level.root=WARN",
+                // the bench profile's PerfTest brings Micrometer's Datadog registry, unconfigured here
+                "--management.datadog.metrics.export.enabled=false",
+                // the Python client calls 127.0.0.1; ours fetches the very same URLs
+                "--app.fetch.allowed-hosts=127.0.0.1"));
+        args.addAll(List.of(settings));
+        return new SpringApplicationBuilder(AsyncRoutesApplication.class).run(args.toArray(String[]::new));
     }
 
     /** One API call, timed from send to the last byte received; the answer is checked afterwards. */

@@ -1,17 +1,14 @@
 package io.asyncroutes.bench;
 
-import io.asyncroutes.AsyncRoutesApplication;
 import io.asyncroutes.fetch.UpstreamServer;
 import java.lang.management.ManagementFactory;
 import java.lang.management.MemoryMXBean;
 import java.net.http.HttpClient;
-import java.nio.file.Files;
 import java.time.Duration;
 import java.util.Arrays;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.Test;
-import org.springframework.boot.builder.SpringApplicationBuilder;
 import org.springframework.context.ConfigurableApplicationContext;
 
 /**
@@ -39,15 +36,8 @@ public final class FanOutMemoryBenchmark {
     void tenThousandUrls() throws Exception {
         int runs = Integer.getInteger("bench.runs", 5);
         try (UpstreamServer upstream = new UpstreamServer()) {
-            ConfigurableApplicationContext app = new SpringApplicationBuilder(AsyncRoutesApplication.class).run(
-                    "--app.data-dir=" + Files.createTempDirectory("ar-bench-"),
-                    "--spring.data.redis.port=" + ApiFanOutBenchmark.freePort(),
-                    "--server.port=0",
-                    "--logging.level.root=WARN",
-                    "--management.datadog.metrics.export.enabled=false",
-                    "--app.limits.max-fetch-urls=" + URLS,
-                    "--app.limits.max-body-bytes=" + (2 << 20),
-                    "--app.fetch.allowed-hosts=127.0.0.1");
+            ConfigurableApplicationContext app = ApiFanOutBenchmark.startEmbedded(
+                    "--app.limits.max-fetch-urls=" + URLS, "--app.limits.max-body-bytes=" + (2 << 20));
             try {
                 String api = "http://127.0.0.1:" + app.getEnvironment().getProperty("local.server.port") + "/api/fetch";
                 HttpClient client = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
