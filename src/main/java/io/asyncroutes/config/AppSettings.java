@@ -22,6 +22,7 @@ public class AppSettings {
     /** Database rows received longer ago than this are deleted by {@code cleanup-expired}. */
     private Duration retention = Duration.ofDays(7);
     private final Ordering ordering = new Ordering();
+    private final Partitions partitions = new Partitions();
 
     public Limits getLimits() { return limits; }
     public Persistence getPersistence() { return persistence; }
@@ -36,6 +37,7 @@ public class AppSettings {
     public Duration getRetention() { return retention; }
     public void setRetention(Duration v) { this.retention = v; }
     public Ordering getOrdering() { return ordering; }
+    public Partitions getPartitions() { return partitions; }
 
     /** Input limits of the message contract (SPEC §3). */
     public static class Limits {
@@ -145,6 +147,35 @@ public class AppSettings {
         public void setRedeliveryDelay(Duration v) { this.redeliveryDelay = v; }
         public Duration getRedeliveryMaxDelay() { return redeliveryMaxDelay; }
         public void setRedeliveryMaxDelay(Duration v) { this.redeliveryMaxDelay = v; }
+    }
+
+    /**
+     * Balanced ownership of the inbound partition queues among the instances ({@code services}:
+     * RabbitMQ). Each instance registers in Redis and consumes only the partitions whose lease it
+     * holds ({@code cluster/PartitionOwnership}).
+     */
+    public static class Partitions {
+        /** Consume each inbound partition queue on its own route, on the instance that holds its lease (true in {@code services}). */
+        private boolean enabled = false;
+        /** This instance's name in the membership and the leases ({@code [A-Za-z0-9._:-]{1,128}}); empty: {@code <host>-<pid>-<random>}. */
+        private String instanceId = "";
+        /** How often an instance renews its membership and leases and revises what it owns. */
+        private Duration heartbeatInterval = Duration.ofSeconds(1);
+        /** A member or lease not renewed for this long is gone: a killed instance's partitions move after about this. */
+        private Duration leaseTtl = Duration.ofSeconds(5);
+        /** Longest wait, when giving a partition up, for its messages in flight to complete before its consumer stops anyway. */
+        private Duration drainTimeout = Duration.ofSeconds(60);
+
+        public boolean isEnabled() { return enabled; }
+        public void setEnabled(boolean v) { this.enabled = v; }
+        public String getInstanceId() { return instanceId; }
+        public void setInstanceId(String v) { this.instanceId = v; }
+        public Duration getHeartbeatInterval() { return heartbeatInterval; }
+        public void setHeartbeatInterval(Duration v) { this.heartbeatInterval = v; }
+        public Duration getLeaseTtl() { return leaseTtl; }
+        public void setLeaseTtl(Duration v) { this.leaseTtl = v; }
+        public Duration getDrainTimeout() { return drainTimeout; }
+        public void setDrainTimeout(Duration v) { this.drainTimeout = v; }
     }
 
     /** Per-thread ordering ({@code order-by-thread}, SPEC §4 "Ordering"). */

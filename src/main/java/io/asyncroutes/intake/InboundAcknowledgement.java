@@ -5,7 +5,9 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import org.apache.camel.CamelContext;
 import org.apache.camel.CamelContextAware;
@@ -77,6 +79,19 @@ public class InboundAcknowledgement extends ServiceSupport implements Processor,
                 LOG.debug("Inbound JMS message in a transacted or auto-acknowledged session: nothing to settle");
             }
         }
+    }
+
+    /**
+     * Sends now the acknowledgements that still linger in the RabbitMQ windows (completed deliveries
+     * behind an unsettled one): done before a partition's consumer is stopped, so that closing its
+     * channel puts back only what was never handled.
+     */
+    public void flushAcknowledgements() {
+        List<RabbitAckWindow> open;
+        synchronized (windows) {
+            open = new ArrayList<>(windows.values());
+        }
+        open.forEach(RabbitAckWindow::flushWaiting);
     }
 
     /** How one broker settles one message. */

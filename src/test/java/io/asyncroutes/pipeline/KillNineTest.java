@@ -3,7 +3,7 @@ package io.asyncroutes.pipeline;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import io.asyncroutes.AsyncRoutesApplication;
+import io.asyncroutes.support.AppProcess;
 import io.asyncroutes.support.EmbeddedProfileTest;
 import io.asyncroutes.support.Http;
 import java.io.File;
@@ -124,32 +124,13 @@ class KillNineTest {
     }
 
     private static Process start(Path dataDir, int httpPort, int redisPort, String name) throws Exception {
-        String javaBin = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-        // surefire's own launcher jar hides the real classpath behind a manifest; use the real one
-        // (each entry once: a root listed twice would make Camel load the YAML routes twice)
-        String classpath = java.util.Arrays.stream(System.getProperty("surefire.test.class.path",
-                        System.getProperty("java.class.path")).split(File.pathSeparator))
-                .filter(entry -> !entry.isBlank())
-                .map(entry -> Path.of(entry).toAbsolutePath().normalize().toString())
-                .distinct()
-                .collect(java.util.stream.Collectors.joining(File.pathSeparator));
-        ProcessBuilder builder = new ProcessBuilder(javaBin, "-Xmx512m", "-cp", classpath,
-                AsyncRoutesApplication.class.getName(),
-                "--app.data-dir=" + dataDir,
-                "--server.port=" + httpPort,
-                "--spring.data.redis.port=" + redisPort,
-                "--logging.level.root=WARN");
-        builder.redirectErrorStream(true);
-        builder.redirectOutput(new File(dataDir.toFile(), name + ".log"));
-        return builder.start();
+        return AppProcess.start(List.of("--app.data-dir=" + dataDir, "--server.port=" + httpPort,
+                "--spring.data.redis.port=" + redisPort, "--logging.level.root=WARN"),
+                new File(dataDir.toFile(), name + ".log"));
     }
 
     private static void awaitHealthy(int httpPort) {
-        // the overall status (200), not a component's "UP" somewhere in the details
-        await().atMost(Duration.ofSeconds(120)).pollInterval(Duration.ofMillis(500)).ignoreExceptions().until(() -> {
-            var health = Http.get("http://127.0.0.1:" + httpPort + "/actuator/health");
-            return health.statusCode() == 200 && health.body().startsWith("{\"status\":\"UP\"");
-        });
+        AppProcess.awaitHealthy(httpPort);
     }
 
     private static List<String> storedIds(Path dataDir, Map<String, String> statusById) throws Exception {
