@@ -10,20 +10,17 @@ import io.asyncroutes.intake.MessageValidator;
 import io.asyncroutes.cleanup.CleanupTask;
 import io.asyncroutes.ordering.KeyedResequencer;
 import io.asyncroutes.ordering.OrderingRoutes;
-import io.asyncroutes.ordering.RedisSeqStore;
 import io.asyncroutes.ordering.SeqStore;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.asyncroutes.persistence.PersistRoutes;
 import io.asyncroutes.pipeline.HandleRoutes;
-import io.asyncroutes.state.MessageIdRepository;
 import io.asyncroutes.support.SharedRouteConfigurations;
 import org.apache.camel.spi.IdempotentRepository;
 import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.boot.context.properties.ConfigurationProperties;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
-import org.springframework.data.redis.core.StringRedisTemplate;
 
 /**
  * The thin Spring layer: binds {@code app.*} to {@link AppSettings} and hands plain objects to the
@@ -43,12 +40,6 @@ public class AsyncRoutesConfiguration {
         return new MessageValidator(settings.getLimits());
     }
 
-    /** Idempotent intake keys {@code <prefix>idem:<id>} with a TTL of the idempotency window. */
-    @Bean
-    public MessageIdRepository messageIdRepository(StringRedisTemplate redis, AppSettings settings) {
-        return new MessageIdRepository(redis, settings.getRedis().getKeyPrefix() + "idem", settings.getIdempotency().getWindow());
-    }
-
     /** Acknowledges each consumed broker message when its exchange completes (intake and persist queues). */
     @Bean(PersistRoutes.ACKNOWLEDGEMENT)
     public InboundAcknowledgement brokerAcknowledgement(AppSettings settings) {
@@ -65,12 +56,6 @@ public class AsyncRoutesConfiguration {
     public HandleRoutes handleRoutes(MessageValidator validator, IdempotentRepository messageIdRepository,
                                      AppSettings settings) {
         return new HandleRoutes(validator, messageIdRepository, settings);
-    }
-
-    /** Last handled seq per thread: {@code <prefix>seq:<threadId>} with a TTL. */
-    @Bean
-    public RedisSeqStore orderingSeqStore(StringRedisTemplate redis, AppSettings settings) {
-        return new RedisSeqStore(redis, settings.getRedis().getKeyPrefix(), settings.getOrdering().getStateTtl());
     }
 
     /** The per-thread ordering gate; {@code evictIdle(Instant)} is for the periodic cleanup. */

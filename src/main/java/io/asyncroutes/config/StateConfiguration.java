@@ -35,6 +35,18 @@ public class StateConfiguration {
         return new ThreadHistory(redis, r.getKeyPrefix(), r.getHistoryMaxTurns(), r.getHistoryTtl());
     }
 
+    /** Idempotent intake keys {@code <prefix>idem:<id>} with a TTL of the idempotency window. */
+    @Bean
+    public MessageIdRepository messageIdRepository(StringRedisTemplate redis, AppSettings settings) {
+        return new MessageIdRepository(redis, settings.getRedis().getKeyPrefix() + "idem", settings.getIdempotency().getWindow());
+    }
+
+    /** Last handled seq per thread: {@code <prefix>seq:<threadId>} with a TTL. */
+    @Bean
+    public RedisSeqStore orderingSeqStore(StringRedisTemplate redis, AppSettings settings) {
+        return new RedisSeqStore(redis, settings.getRedis().getKeyPrefix(), settings.getOrdering().getStateTtl());
+    }
+
     @Bean
     public HandledRecord handledRecord(StringRedisTemplate redis, ThreadHistory threadHistory, MessageIdRepository messageIdRepository,
                                        RedisSeqStore orderingSeqStore) {
