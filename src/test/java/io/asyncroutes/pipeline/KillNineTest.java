@@ -124,16 +124,8 @@ class KillNineTest {
     }
 
     private static Process start(Path dataDir, int httpPort, int redisPort, String name) throws Exception {
-        String javaBin = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-        // surefire's own launcher jar hides the real classpath behind a manifest; use the real one
-        // (each entry once: a root listed twice would make Camel load the YAML routes twice)
-        String classpath = java.util.Arrays.stream(System.getProperty("surefire.test.class.path",
-                        System.getProperty("java.class.path")).split(File.pathSeparator))
-                .filter(entry -> !entry.isBlank())
-                .map(entry -> Path.of(entry).toAbsolutePath().normalize().toString())
-                .distinct()
-                .collect(java.util.stream.Collectors.joining(File.pathSeparator));
-        ProcessBuilder builder = new ProcessBuilder(javaBin, "-Xmx512m", "-cp", classpath,
+        String javaBin = javaBin();
+        ProcessBuilder builder = new ProcessBuilder(javaBin, "-Xmx512m", "-cp", applicationClasspath(),
                 AsyncRoutesApplication.class.getName(),
                 "--app.data-dir=" + dataDir,
                 "--server.port=" + httpPort,
@@ -144,7 +136,23 @@ class KillNineTest {
         return builder.start();
     }
 
-    private static void awaitHealthy(int httpPort) {
+    static String javaBin() {
+        return Path.of(System.getProperty("java.home"), "bin", "java").toString();
+    }
+
+    /** The test run's real classpath, for the application started as its own process. */
+    static String applicationClasspath() {
+        // surefire's own launcher jar hides the real classpath behind a manifest; use the real one
+        // (each entry once: a root listed twice would make Camel load the YAML routes twice)
+        return java.util.Arrays.stream(System.getProperty("surefire.test.class.path",
+                        System.getProperty("java.class.path")).split(File.pathSeparator))
+                .filter(entry -> !entry.isBlank())
+                .map(entry -> Path.of(entry).toAbsolutePath().normalize().toString())
+                .distinct()
+                .collect(java.util.stream.Collectors.joining(File.pathSeparator));
+    }
+
+    static void awaitHealthy(int httpPort) {
         // the overall status (200), not a component's "UP" somewhere in the details
         await().atMost(Duration.ofSeconds(120)).pollInterval(Duration.ofMillis(500)).ignoreExceptions().until(() -> {
             var health = Http.get("http://127.0.0.1:" + httpPort + "/actuator/health");
