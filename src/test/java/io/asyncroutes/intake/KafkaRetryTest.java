@@ -23,7 +23,7 @@ class KafkaRetryTest {
     @Test
     void aFailedRecordIsRetriedInPlaceAndNothingIsCommittedPastItUntilItSucceeds() throws Exception {
         KafkaCommitWindow window = new KafkaCommitWindow(100);
-        InboundAcknowledgement acknowledgement = new InboundAcknowledgement(Duration.ofMillis(100), Duration.ofMillis(400));
+        InboundAcknowledgement acknowledgement = new InboundAcknowledgement(Duration.ofMillis(300), Duration.ofMillis(600));
         AtomicInteger attempts = new AtomicInteger();
         AtomicInteger laterHandled = new AtomicInteger();
         try (CamelContext camel = new DefaultCamelContext()) {
@@ -59,7 +59,8 @@ class KafkaRetryTest {
                 e.setProperty(KafkaCommitWindow.DELIVERY, second);
             });
 
-            await().atMost(Duration.ofSeconds(5)).until(() -> laterHandled.get() == 1 && attempts.get() >= 1);
+            await().atMost(Duration.ofSeconds(5)).pollInterval(Duration.ofMillis(10))
+                    .until(() -> laterHandled.get() == 1 && attempts.get() >= 1);
             assertThat(window.takeCommits(p -> true)).as("41 done, 40 not: nothing committed").isEmpty();
 
             await().atMost(Duration.ofSeconds(10)).until(() -> attempts.get() == 3);
@@ -73,7 +74,7 @@ class KafkaRetryTest {
     @Test
     void aFailedRecordOfAPartitionThatMovedIsLeftToItsNewOwner() throws Exception {
         KafkaCommitWindow window = new KafkaCommitWindow(100);
-        InboundAcknowledgement acknowledgement = new InboundAcknowledgement(Duration.ofMillis(100), Duration.ofMillis(400));
+        InboundAcknowledgement acknowledgement = new InboundAcknowledgement(Duration.ofSeconds(1), Duration.ofSeconds(1));
         AtomicInteger attempts = new AtomicInteger();
         try (CamelContext camel = new DefaultCamelContext()) {
             acknowledgement.setCamelContext(camel);
@@ -89,13 +90,14 @@ class KafkaRetryTest {
                             });
                 }
             });
+            camel.getShutdownStrategy().setTimeout(5);
             camel.start();
             KafkaCommitWindow.Delivery delivery = window.received("t", 3, 7);
             camel.createProducerTemplate().send("seda:handoff", e -> e.setProperty(KafkaCommitWindow.DELIVERY, delivery));
-            await().atMost(Duration.ofSeconds(5)).until(() -> attempts.get() == 1);
+            await().atMost(Duration.ofSeconds(5)).pollInterval(Duration.ofMillis(10)).until(() -> attempts.get() >= 1);
             window.lost(java.util.List.of(new KafkaCommitWindow.Partition("t", 3))); // a rebalance took it away
-            // the retry would have come after 100 ms: it does not, the new owner reads the record again
-            await().during(Duration.ofMillis(500)).atMost(Duration.ofSeconds(2)).until(() -> attempts.get() == 1);
+            // the retry would come 1 s after the failure: it does not, the new owner reads the record again
+            await().during(Duration.ofMillis(1500)).atMost(Duration.ofSeconds(3)).until(() -> attempts.get() == 1);
         }
     }
 }
