@@ -102,9 +102,11 @@ public class KafkaConfiguration {
                             .configs(Map.of(TopicConfig.RETENTION_MS_CONFIG, Long.toString(resultsTtl))),
                     new NewTopic(settings.getDeadLetterTopic(), 1, settings.getReplicationFactor())));
             try (Admin admin = Admin.create(props)) {
+                // one request for all: an unreachable broker costs one timeout, not one per topic
+                Map<String, org.apache.kafka.common.KafkaFuture<Void>> created = admin.createTopics(topics).values();
                 for (NewTopic topic : topics) {
                     try {
-                        admin.createTopics(List.of(topic)).all().get();
+                        created.get(topic.name()).get();
                         LOG.info("Created topic {} ({} partitions)", topic.name(), topic.numPartitions());
                     } catch (ExecutionException e) {
                         if (!(e.getCause() instanceof TopicExistsException)) {
