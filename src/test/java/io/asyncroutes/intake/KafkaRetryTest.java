@@ -72,6 +72,16 @@ class KafkaRetryTest {
     }
 
     @Test
+    void kafkaTimeoutsAndDisconnectsAreTransientSoTheMessageIsRetriedNotDeadLettered() {
+        assertThat(io.asyncroutes.support.TransientErrors.isTransient(
+                new org.apache.kafka.common.errors.TimeoutException("Expiring 1 record(s): 10000 ms has passed"))).isTrue();
+        assertThat(io.asyncroutes.support.TransientErrors.isTransient(new org.apache.camel.CamelExchangeException("publish failed",
+                null, new org.apache.kafka.common.errors.NotEnoughReplicasException("1 of 3")))).isTrue();
+        assertThat(io.asyncroutes.support.TransientErrors.isTransient(
+                new org.apache.kafka.common.errors.RecordTooLargeException("too large"))).isFalse();
+    }
+
+    @Test
     void aFailedRecordOfAPartitionThatMovedIsLeftToItsNewOwner() throws Exception {
         KafkaCommitWindow window = new KafkaCommitWindow(100);
         InboundAcknowledgement acknowledgement = new InboundAcknowledgement(Duration.ofSeconds(1), Duration.ofSeconds(1));
