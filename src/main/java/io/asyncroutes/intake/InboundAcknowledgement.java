@@ -64,6 +64,7 @@ public class InboundAcknowledgement extends ServiceSupport implements Processor,
     public void process(Exchange exchange) {
         KafkaCommitWindow.Delivery kafka = exchange.getProperty(KafkaCommitWindow.DELIVERY, KafkaCommitWindow.Delivery.class);
         if (kafka != null) {
+            exchange.setProperty(io.asyncroutes.support.Headers.STILL_OWNED, (java.util.function.BooleanSupplier) kafka::claim);
             exchange.getExchangeExtension().addOnCompletion(new Settle(new KafkaRetry(kafka, exchange, template)));
             return;
         }
@@ -87,6 +88,11 @@ public class InboundAcknowledgement extends ServiceSupport implements Processor,
     /** How one broker settles one message. */
     interface Ack {
         void ack() throws Exception;
+
+        /** The exchange completed: by default, acknowledge. */
+        default void ack(Exchange exchange) throws Exception {
+            ack();
+        }
 
         /** Give the message back for redelivery. */
         void requeue() throws Exception;
@@ -113,7 +119,7 @@ public class InboundAcknowledgement extends ServiceSupport implements Processor,
         public void onComplete(Exchange exchange) {
             failureStreak.set(0);
             try {
-                ack.ack();
+                ack.ack(exchange);
             } catch (Exception e) {
                 // the broker redelivers it; the idempotent consumer recognises the copy
                 LOG.warn("Could not acknowledge an inbound message: {}", e.toString());
@@ -411,9 +417,19 @@ public class InboundAcknowledgement extends ServiceSupport implements Processor,
         }
 
         @Override
+        public void ack(Exchange exchange) {
+            if (exchange.isRollbackOnly()) {
+                delivery.abandoned(); // dropped unhandled by the ordering gate: the partition moved away
+            } else {
+                delivery.completed();
+            }
+        }
+
+        @Override
         public void requeue() {
             if (!delivery.isCurrent()) {
                 LOG.debug("Kafka record {} failed after its partition moved: its new owner reads it again", delivery);
+                delivery.abandoned();
                 return;
             }
             template.send(origin, copy -> {

@@ -55,12 +55,16 @@ public final class KafkaCommitWindow {
         /** Received offsets above the floor: true = completed. */
         final TreeMap<Long, Boolean> offsets = new TreeMap<>();
         int inFlight;
+        /** Of those, the ones past the ordering gate, being handled: what a revocation waits for. */
+        int handling;
         /** Next offset to commit (everything below completed), -1 while nothing completed. */
         long committable = -1;
         /** Last offset handed out by takeCommits, -1 none. */
         long taken = -1;
         /** Offsets below this were settled and left the map (a re-received one is ignored). */
         long settledBelow = -1;
+        /** Being revoked: its records may still complete, none is handled any more (see {@link Delivery#isCurrent()}). */
+        boolean draining;
         boolean revoked;
     }
 
@@ -70,6 +74,7 @@ public final class KafkaCommitWindow {
         private final long offset;
         private final State state;
         private boolean done;
+        private boolean claimed;
 
         private Delivery(Partition partition, long offset, State state) {
             this.partition = partition;
@@ -91,13 +96,39 @@ public final class KafkaCommitWindow {
         }
 
         /**
+         * Called as its exchange is about to be handled (it passed the ordering gate): true, and from
+         * now on a revocation waits for it, if this instance still owns the partition; false if the
+         * partition is being revoked or gone, and then it must not be handled (the new owner will).
+         */
+        public boolean claim() {
+            synchronized (KafkaCommitWindow.this) {
+                if (done || state.revoked || state.draining || states.get(partition) != state) {
+                    return false;
+                }
+                if (!claimed) {
+                    claimed = true;
+                    state.handling++;
+                }
+                return true;
+            }
+        }
+
+        /**
+         * Its exchange ended without handling it (its partition moved away meanwhile): a revocation
+         * need not wait for it, and its offset stays unfinished, so no commit passes it.
+         */
+        public void abandoned() {
+            KafkaCommitWindow.this.abandoned(this);
+        }
+
+        /**
          * Whether this instance still owns the record's partition since it was received. If not, the
          * new owner reads it again from the committed offset: retrying it here would handle it twice
          * side by side.
          */
         public boolean isCurrent() {
             synchronized (KafkaCommitWindow.this) {
-                return !state.revoked && states.get(partition) == state;
+                return !state.revoked && !state.draining && states.get(partition) == state;
             }
         }
 
@@ -132,6 +163,9 @@ public final class KafkaCommitWindow {
             return;
         }
         state.inFlight--;
+        if (delivery.claimed) {
+            state.handling--;
+        }
         long last = -1;
         while (!state.offsets.isEmpty() && state.offsets.firstEntry().getValue()) {
             last = state.offsets.pollFirstEntry().getKey();
@@ -140,8 +174,25 @@ public final class KafkaCommitWindow {
             state.settledBelow = last + 1;
             state.committable = state.offsets.isEmpty() ? last + 1 : state.offsets.firstKey();
         }
-        if (state.inFlight == 0) {
+        if (state.handling == 0) {
             notifyAll(); // a revocation may be waiting for the partition to drain
+        }
+    }
+
+    private synchronized void abandoned(Delivery delivery) {
+        State state = delivery.state;
+        if (delivery.done || state.revoked || states.get(delivery.partition) != state) {
+            return;
+        }
+        delivery.done = true;
+        if (state.offsets.containsKey(delivery.offset)) {
+            state.inFlight--; // the offset itself stays unfinished: the floor never passes it
+            if (delivery.claimed) {
+                state.handling--;
+            }
+            if (state.handling == 0) {
+                notifyAll();
+            }
         }
     }
 
@@ -194,17 +245,27 @@ public final class KafkaCommitWindow {
     }
 
     /**
-     * The partitions are taken away (a rebalance, or the consumer closing): waits up to {@code drain}
-     * for their records in flight to complete, then forgets them and returns the offsets still to
-     * commit. What has not completed by then is not committed: the new owner reads it again, and the
-     * idempotent consumer recognises it if it completes here as well.
+     * The partitions are taken away (a rebalance, or the consumer closing): from now on their records
+     * are no longer {@link Delivery#isCurrent() current}, and one still waiting for its turn in the
+     * ordering gate is dropped instead of handled ({@link Delivery#claim()}); waits up to {@code drain}
+     * for those being handled to complete (not for the waiting ones: their predecessors, later in the
+     * partition, will not be read here any more), then forgets the partitions and returns the offsets
+     * still to commit. What has not completed by then is not
+     * committed: the new owner reads it again, and the idempotent consumer recognises it if it
+     * completes here as well.
      */
     public synchronized Map<Partition, Long> revoke(Collection<Partition> partitions, Duration drain)
             throws InterruptedException {
         long deadline = System.nanoTime() + drain.toNanos();
         for (Partition p : partitions) {
+            State state = states.get(p);
+            if (state != null) {
+                state.draining = true; // what has not started by now is left to the new owner
+            }
+        }
+        for (Partition p : partitions) {
             State state;
-            while ((state = states.get(p)) != null && state.inFlight > 0) {
+            while ((state = states.get(p)) != null && state.handling > 0) {
                 long left = deadline - System.nanoTime();
                 if (left <= 0) {
                     break;

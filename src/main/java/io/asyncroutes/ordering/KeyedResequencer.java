@@ -12,6 +12,7 @@ import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Function;
+import io.asyncroutes.support.Headers;
 import org.apache.camel.AsyncCallback;
 import org.apache.camel.Exchange;
 import org.apache.camel.support.AsyncProcessorSupport;
@@ -165,6 +166,13 @@ public class KeyedResequencer extends AsyncProcessorSupport {
         if (ticket.holdsTurn()) {
             exchange.setProperty(GATED, Boolean.TRUE);
             exchange.getExchangeExtension().addOnCompletion(new TurnEnd(ticket));
+        }
+        if (exchange.getProperty(Headers.STILL_OWNED) instanceof java.util.function.BooleanSupplier owned
+                && !owned.getAsBoolean()) {
+            // its source moved to another instance while it waited (a Kafka rebalance): the new owner
+            // handles its copy, so this one stops here, its turn ending as not handled
+            LOG.debug("Thread {}: a message whose partition moved away is dropped, its new owner handles it", keyOf.apply(exchange));
+            exchange.setRollbackOnly(true);
         }
     }
 

@@ -101,6 +101,7 @@ class KafkaCommitWindowTest {
         Delivery d0 = window.received("t", 0, 0);
         Delivery d1 = window.received("t", 0, 1);
         d1.completed();
+        assertThat(d0.claim()).isTrue(); // being handled: the revocation waits for it
         CompletableFuture.runAsync(d0::completed, CompletableFuture.delayedExecutor(100, java.util.concurrent.TimeUnit.MILLISECONDS));
         assertThat(window.revoke(List.of(P0), Duration.ofSeconds(5))).containsExactly(Map.entry(P0, 2L));
         assertThat(d0.isCurrent()).isFalse();
@@ -109,12 +110,45 @@ class KafkaCommitWindowTest {
     @Test
     void revocationGivesUpOnWhatDoesNotCompleteInTime() throws Exception {
         Delivery d0 = window.received("t", 0, 0);
-        window.received("t", 0, 1);
+        window.received("t", 0, 1).claim(); // being handled, and never finishing
         d0.completed();
         long started = System.nanoTime();
         assertThat(window.revoke(List.of(P0), Duration.ofMillis(200))).containsExactly(Map.entry(P0, 1L));
         assertThat(Duration.ofNanos(System.nanoTime() - started)).isGreaterThanOrEqualTo(Duration.ofMillis(190));
         assertThat(window.inFlight()).isZero();
+    }
+
+    @Test
+    void duringARevocationNothingIsCurrentAndAnAbandonedRecordIsNeverCommittedPast() throws Exception {
+        Delivery handled = window.received("t", 0, 0);
+        Delivery waiting = window.received("t", 0, 1); // an early message waiting in the ordering gate
+        Delivery after = window.received("t", 0, 2);
+        assertThat(handled.claim()).isTrue(); // past the gate, being handled
+        assertThat(after.claim()).isTrue();
+        CompletableFuture<Map<Partition, Long>> revoked = CompletableFuture.supplyAsync(() -> {
+            try {
+                return window.revoke(List.of(P0), Duration.ofSeconds(5));
+            } catch (InterruptedException e) {
+                throw new IllegalStateException(e);
+            }
+        });
+        org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(2)).until(() -> !waiting.isCurrent());
+        assertThat(handled.isCurrent()).isFalse();
+        assertThat(waiting.claim()).as("released after the revocation began: not to be handled").isFalse();
+        waiting.abandoned();   // dropped unhandled
+        handled.completed();   // it was being handled: it completes and counts
+        after.completed();
+        // the revocation did not wait for its timeout, and commits below the abandoned record
+        assertThat(revoked.get(2, java.util.concurrent.TimeUnit.SECONDS)).containsExactly(Map.entry(P0, 1L));
+    }
+
+    @Test
+    void aRevocationDoesNotWaitForRecordsStillWaitingForTheirTurn() throws Exception {
+        window.received("t", 0, 0).completed();
+        window.received("t", 0, 1); // waits in the ordering gate for a predecessor later in the partition
+        long started = System.nanoTime();
+        assertThat(window.revoke(List.of(P0), Duration.ofSeconds(5))).containsExactly(Map.entry(P0, 1L));
+        assertThat(Duration.ofNanos(System.nanoTime() - started)).isLessThan(Duration.ofSeconds(1));
     }
 
     @Test

@@ -110,6 +110,85 @@ class KafkaIntakeTest extends KafkaProfileTest {
         }
     }
 
+    /**
+     * Partitions taken away and given back under load: while 40 threads × 25 sequenced messages are
+     * posted (shuffled within windows of 80), another member joins the consumer group twice (a plain
+     * consumer with the same group and assignor that takes its share, reads without committing, and
+     * leaves). Each time the application revokes half its partitions with messages in flight: it
+     * drains them, commits what completed, drops what still waited in its ordering gate, and when the
+     * partitions come back it reads on from its own commits. Nothing lost, nothing stored twice, none
+     * {@code duplicate}, each thread's handled messages stored in seq order.
+     */
+    @Test
+    void partitionsMovingAwayAndBackUnderLoadLoseNothingAndKeepOrder() throws Exception {
+        String run = "kmove-" + UUID.randomUUID().toString().substring(0, 8);
+        java.util.List<String> bodies = new java.util.ArrayList<>();
+        for (int seq = 1; seq <= 25; seq++) {
+            for (int t = 0; t < 40; t++) {
+                bodies.add("{\"id\":\"" + run + "-" + t + "-" + seq + "\",\"threadId\":\"" + run + "-" + t
+                        + "\",\"seq\":" + seq + ",\"content\":\"m\"}");
+            }
+        }
+        for (int from = 0; from < bodies.size(); from += 80) {
+            java.util.Collections.shuffle(bodies.subList(from, Math.min(bodies.size(), from + 80)), new java.util.Random(from));
+        }
+        java.util.concurrent.ExecutorService clients = java.util.concurrent.Executors.newFixedThreadPool(8);
+        java.util.concurrent.atomic.AtomicInteger accepted = new java.util.concurrent.atomic.AtomicInteger();
+        java.util.concurrent.atomic.AtomicInteger revocations = new java.util.concurrent.atomic.AtomicInteger();
+        try {
+            java.util.List<java.util.concurrent.Future<?>> posts = new java.util.ArrayList<>();
+            for (String body : bodies) {
+                posts.add(clients.submit(() -> {
+                    assertThat(Http.send("POST", "http://127.0.0.1:" + port + "/api/messages", "application/json", body,
+                            Map.of("X-API-Key", API_KEY)).statusCode()).isEqualTo(202);
+                    accepted.incrementAndGet();
+                }));
+            }
+            for (int visit = 1; visit <= 2; visit++) {
+                int before = accepted.get();
+                await().atMost(Duration.ofSeconds(30)).until(() -> accepted.get() >= Math.min(before + 250, bodies.size()));
+                revocations.addAndGet(visitTheGroup());
+            }
+            for (java.util.concurrent.Future<?> post : posts) {
+                post.get();
+            }
+        } finally {
+            clients.shutdownNow();
+        }
+        await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(250)).until(() -> jdbc.queryForObject(
+                "SELECT count(*) FROM ar_message WHERE thread_id LIKE ?", Integer.class, run + "-%") >= 1000);
+        Map<String, Long> statuses = new java.util.TreeMap<>();
+        jdbc.queryForList("SELECT status, count(*) AS n FROM ar_message WHERE thread_id LIKE ? GROUP BY status", run + "-%")
+                .forEach(row -> statuses.put((String) row.get("status"), ((Number) row.get("n")).longValue()));
+        System.out.printf("kafka partitions moved: %d partitions taken away and given back under load; 1000 posted, statuses %s%n",
+                revocations.get(), statuses);
+        assertThat(revocations.get()).isPositive();
+        assertThat(statuses.values().stream().mapToLong(Long::longValue).sum()).isEqualTo(1000);
+        assertThat(statuses).doesNotContainKey("duplicate");
+        for (int t = 0; t < 40; t++) {
+            assertThat(jdbc.queryForList("SELECT seq FROM ar_message WHERE thread_id = ? AND status = 'processed'"
+                    + " ORDER BY stored_order", Long.class, run + "-" + t)).as("stored order of thread " + t).isSorted();
+        }
+    }
+
+    /** Joins the application's consumer group, takes a share of the inbound partitions, leaves without committing. */
+    private static int visitTheGroup() {
+        Properties props = new Properties();
+        props.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, KafkaTestBroker.brokers());
+        props.put(ConsumerConfig.GROUP_ID_CONFIG, PREFIX);
+        props.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
+        props.put(ConsumerConfig.PARTITION_ASSIGNMENT_STRATEGY_CONFIG,
+                org.apache.kafka.clients.consumer.CooperativeStickyAssignor.class.getName());
+        try (KafkaConsumer<String, String> visitor = new KafkaConsumer<>(props, new StringDeserializer(), new StringDeserializer())) {
+            visitor.subscribe(List.of(PREFIX + ".in"));
+            await().atMost(Duration.ofSeconds(30)).until(() -> {
+                visitor.poll(Duration.ofMillis(100));
+                return !visitor.assignment().isEmpty();
+            });
+            return visitor.assignment().size();
+        }
+    }
+
     private static long committed(TopicPartition partition) throws Exception {
         try (Admin admin = admin()) {
             OffsetAndMetadata offset = admin.listConsumerGroupOffsets(PREFIX).partitionsToOffsetAndMetadata().get().get(partition);

@@ -66,14 +66,16 @@ class KafkaKillNineTest {
         Collections.shuffle(messages, new Random(13));
 
         // one after the other: the second finds the schema migrated
-        Process a = start(dir, portA, brokers, prefix, "a");
+        // shuffled posting of 2 000 messages takes longer than the default 2 s gap timeout: with 30 s no
+        // predecessor is skipped, so every row must be `processed` and in seq order
+        Process a = start(dir, portA, brokers, prefix, "a", "30s");
         Process b = null;
         ExecutorService clients = Executors.newFixedThreadPool(8);
         Set<String> accepted = ConcurrentHashMap.newKeySet();
         AtomicBoolean aKilled = new AtomicBoolean();
         try {
             KillNineTest.awaitHealthy(portA);
-            b = start(dir, portB, brokers, prefix, "b");
+            b = start(dir, portB, brokers, prefix, "b", "30s");
             KillNineTest.awaitHealthy(portB);
             Map<String, Integer> split = awaitBothOwnPartitions(brokers, prefix);
             System.out.printf("kafka kill -9: inbound partitions per instance before the kill %s%n", split);
@@ -142,17 +144,22 @@ class KafkaKillNineTest {
             }
         }
 
+        assertStoredOnceProcessedInOrder(prefix, accepted, 80, "kafka kill -9");
+    }
+
+    private static void assertStoredOnceProcessedInOrder(String prefix, Set<String> accepted, int threads, String label)
+            throws Exception {
         Map<String, String> statusById = new HashMap<>();
         List<String> stored = storedIds(prefix, statusById);
         Map<String, Long> statuses = new TreeMap<>();
         stored.forEach(id -> statuses.merge(statusById.get(id), 1L, Long::sum));
-        System.out.printf("kafka kill -9: %d accepted, %d rows stored, statuses %s%n", accepted.size(), stored.size(), statuses);
+        System.out.printf("%s: %d accepted, %d rows stored, statuses %s%n", label, accepted.size(), stored.size(), statuses);
         assertThat(stored).doesNotHaveDuplicates();
         assertThat(stored).containsAll(accepted);
         assertThat(statuses).doesNotContainKey("duplicate");
         assertThat(statuses.keySet()).as("no predecessor skipped").containsOnly("processed");
         try (Connection c = DriverManager.getConnection("jdbc:postgresql://127.0.0.1:5432/test?currentSchema=" + SCHEMA, "postgres", "")) {
-            for (int t = 0; t < 80; t++) {
+            for (int t = 0; t < threads; t++) {
                 List<Long> seqs = new ArrayList<>();
                 try (var s = c.prepareStatement("SELECT seq FROM ar_message WHERE thread_id = ? AND status = 'processed' ORDER BY stored_order")) {
                     s.setString(1, prefix + "-" + t);
@@ -167,7 +174,8 @@ class KafkaKillNineTest {
         }
     }
 
-    private static Process start(Path dir, int port, String brokers, String prefix, String name) throws Exception {
+    private static Process start(Path dir, int port, String brokers, String prefix, String name, String gapTimeout)
+            throws Exception {
         ProcessBuilder builder = new ProcessBuilder(KillNineTest.javaBin(), "-Xmx384m", "-cp", KillNineTest.applicationClasspath(),
                 AsyncRoutesApplication.class.getName(),
                 "--spring.profiles.active=kafka",
@@ -185,9 +193,7 @@ class KafkaKillNineTest {
                 "--app.kafka.persist-topic=" + prefix + ".persist",
                 "--app.kafka.results-topic=" + prefix + ".results",
                 "--app.kafka.dead-letter-topic=" + prefix + ".dead-letter",
-                // shuffled posting of 2 000 messages takes longer than the default 2 s gap timeout: with 30 s no
-                // predecessor is skipped, so every row must be `processed` and in seq order
-                "--app.ordering.gap-timeout=30s",
+                "--app.ordering.gap-timeout=" + gapTimeout,
                 "--logging.level.root=WARN",
                 "--logging.level.io.asyncroutes.kafka=INFO");
         builder.redirectErrorStream(true);
