@@ -64,6 +64,12 @@ public class InboundAcknowledgement extends ServiceSupport implements Processor,
 
     @Override
     public void process(Exchange exchange) {
+        KafkaCommitWindow.Delivery kafka = exchange.getProperty(KafkaCommitWindow.DELIVERY, KafkaCommitWindow.Delivery.class);
+        if (kafka != null) {
+            exchange.setProperty(io.asyncroutes.support.Headers.STILL_OWNED, (java.util.function.BooleanSupplier) kafka::claim);
+            exchange.getExchangeExtension().addOnCompletion(new Settle(new KafkaRetry(kafka, exchange, template)));
+            return;
+        }
         Object channel = exchange.getProperty(RABBIT_CHANNEL);
         Long tag = exchange.getMessage().getHeader(RABBIT_DELIVERY_TAG, Long.class);
         if (channel != null && tag != null) {
@@ -98,6 +104,11 @@ public class InboundAcknowledgement extends ServiceSupport implements Processor,
     interface Ack {
         void ack() throws Exception;
 
+        /** The exchange completed: by default, acknowledge. */
+        default void ack(Exchange exchange) throws Exception {
+            ack();
+        }
+
         /** Give the message back for redelivery. */
         void requeue() throws Exception;
     }
@@ -123,7 +134,7 @@ public class InboundAcknowledgement extends ServiceSupport implements Processor,
         public void onComplete(Exchange exchange) {
             failureStreak.set(0);
             try {
-                ack.ack();
+                ack.ack(exchange);
             } catch (Exception e) {
                 // the broker redelivers it; the idempotent consumer recognises the copy
                 LOG.warn("Could not acknowledge an inbound message: {}", e.toString());
@@ -391,6 +402,57 @@ public class InboundAcknowledgement extends ServiceSupport implements Processor,
                 copy.setPattern(org.apache.camel.ExchangePattern.InOnly);
             });
             ack();
+        }
+    }
+
+    /**
+     * Kafka has no negative acknowledgement and a partition is one ordered log: a failed record is
+     * retried in place, sent again (body, headers and delivery) to the endpoint it came from, while its
+     * offset holds the floor. Not when the partition has moved to another instance meanwhile: the new
+     * owner reads it again from the committed offset.
+     */
+    static final class KafkaRetry implements Ack {
+        private final KafkaCommitWindow.Delivery delivery;
+        private final Endpoint origin;
+        private final Object body;
+        private final Map<String, Object> headers;
+        private final ProducerTemplate template;
+
+        KafkaRetry(KafkaCommitWindow.Delivery delivery, Exchange exchange, ProducerTemplate template) {
+            this.delivery = delivery;
+            this.origin = exchange.getFromEndpoint();
+            this.body = exchange.getIn().getBody();
+            this.headers = new HashMap<>(exchange.getIn().getHeaders());
+            this.template = template;
+        }
+
+        @Override
+        public void ack() {
+            delivery.completed();
+        }
+
+        @Override
+        public void ack(Exchange exchange) {
+            if (exchange.isRollbackOnly()) {
+                delivery.abandoned(); // dropped unhandled by the ordering gate: the partition moved away
+            } else {
+                delivery.completed();
+            }
+        }
+
+        @Override
+        public void requeue() {
+            if (!delivery.isCurrent()) {
+                LOG.debug("Kafka record {} failed after its partition moved: its new owner reads it again", delivery);
+                delivery.abandoned();
+                return;
+            }
+            template.send(origin, copy -> {
+                copy.getIn().setHeaders(new HashMap<>(headers));
+                copy.getIn().setBody(body);
+                copy.setProperty(KafkaCommitWindow.DELIVERY, delivery);
+                copy.setPattern(org.apache.camel.ExchangePattern.InOnly);
+            });
         }
     }
 

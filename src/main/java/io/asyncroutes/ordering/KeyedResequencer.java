@@ -1,5 +1,6 @@
 package io.asyncroutes.ordering;
 
+import io.asyncroutes.support.Headers;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -168,6 +169,13 @@ public class KeyedResequencer extends AsyncProcessorSupport {
             exchange.setProperty(GATED, Boolean.TRUE);
             exchange.setProperty(TURN, ticket);
             exchange.getExchangeExtension().addOnCompletion(new TurnEnd(ticket));
+        }
+        if (exchange.getProperty(Headers.STILL_OWNED) instanceof java.util.function.BooleanSupplier owned
+                && !owned.getAsBoolean()) {
+            // its source moved to another instance while it waited (a Kafka rebalance): the new owner
+            // handles its copy, so this one stops here, its turn ending as not handled
+            LOG.debug("Thread {}: a message whose partition moved away is dropped, its new owner handles it", keyOf.apply(exchange));
+            exchange.setRollbackOnly(true);
         }
     }
 

@@ -30,6 +30,14 @@ public final class Headers {
     /** Property holding the future that the persistence wireTap completes once its hand-off is durable. */
     public static final String HANDOFF = "arPersistHandoff";
 
+    /**
+     * Property: a {@code java.util.function.BooleanSupplier} the ordering gate asks as it lets the
+     * message through: false once the message's source no longer belongs to this instance (its Kafka
+     * partition moved to another), and the gate then drops it instead of handling it (the new owner
+     * handles its copy); true claims it, so that a revocation waits for it to finish.
+     */
+    public static final String STILL_OWNED = "arStillOwned";
+
     private Headers() {
     }
 }

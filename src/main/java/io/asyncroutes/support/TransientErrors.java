@@ -32,6 +32,8 @@ public final class TransientErrors {
             "org.springframework.jms.JmsException",
             "jakarta.jms.JMSException",
             "org.springframework.amqp.AmqpException",
+            // Kafka's own "try again" family: broker unreachable, request or metadata timeout, not enough replicas
+            "org.apache.kafka.common.errors.RetriableException",
             "io.asyncroutes.persistence.HandoffException");
 
     /** Usable in {@code onException(...).onWhen(...)}. */

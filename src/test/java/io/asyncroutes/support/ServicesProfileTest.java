@@ -73,6 +73,12 @@ public abstract class ServicesProfileTest {
      */
     public static void wipe(String schema, String keyPrefix, String rabbitPrefix) {
         requireBrokerPrerequisites();
+        wipeStores(schema, keyPrefix);
+        wipeRabbit(rabbitPrefix);
+    }
+
+    /** Drops the PostgreSQL schema and deletes the Redis keys under the prefix (SCAN, not KEYS). */
+    public static void wipeStores(String schema, String keyPrefix) {
         try (Connection c = DriverManager.getConnection("jdbc:postgresql://127.0.0.1:5432/test", "postgres", "");
              Statement s = c.createStatement()) {
             s.execute("DROP SCHEMA IF EXISTS " + schema + " CASCADE");
@@ -89,6 +95,9 @@ public abstract class ServicesProfileTest {
         } finally {
             redis.destroy();
         }
+    }
+
+    private static void wipeRabbit(String rabbitPrefix) {
         CachingConnectionFactory rabbit = new CachingConnectionFactory("127.0.0.1", 5672);
         try {
             RabbitAdmin admin = new RabbitAdmin(rabbit);
