@@ -195,7 +195,7 @@ class PipelineBenchmark {
     }
 
     private static List<Long> pids(String name) throws Exception {
-        Process p = new ProcessBuilder("pgrep", "-f", name).start();
+        Process p = new ProcessBuilder("pgrep", "-x", name).start(); // the process name, not a command line that mentions it
         String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
         p.waitFor();
         return out.lines().filter(l -> !l.isBlank()).map(Long::parseLong).toList();
