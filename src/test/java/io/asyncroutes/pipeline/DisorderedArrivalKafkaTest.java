@@ -1,13 +1,8 @@
 package io.asyncroutes.pipeline;
 
-import static org.assertj.core.api.Assertions.assertThat;
-
-import io.asyncroutes.support.DisorderedLoad;
 import io.asyncroutes.support.KafkaProfileTest;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.util.Map;
-import java.util.UUID;
-import org.junit.jupiter.api.Test;
 import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.boot.test.autoconfigure.actuate.observability.AutoConfigureObservability;
 import org.springframework.boot.test.web.server.LocalServerPort;
@@ -19,7 +14,7 @@ import org.springframework.jdbc.core.JdbcTemplate;
  * lowest unfinished offset, PostgreSQL, Redis. All processed, in order, no gap.
  */
 @AutoConfigureObservability
-class DisorderedArrivalKafkaTest extends KafkaProfileTest {
+class DisorderedArrivalKafkaTest extends KafkaProfileTest implements DisorderedArrivalContract {
 
     @LocalServerPort
     int port;
@@ -28,24 +23,23 @@ class DisorderedArrivalKafkaTest extends KafkaProfileTest {
     @Autowired
     MeterRegistry meters;
 
-    private double gapsSkipped() {
-        return meters.get("ar.ordering.gaps.skipped").counter().count();
+    @Override
+    public int port() {
+        return port;
     }
 
-    @Test
-    void fortyThreadsPostedInThreadOrderByConcurrentClientsAreAllProcessedInOrder() throws Exception {
-        assertAllProcessedInOrder(false);
+    @Override
+    public JdbcTemplate jdbc() {
+        return jdbc;
     }
 
-    @Test
-    void fortyThreadsPostedShuffledByConcurrentClientsAreAllProcessedInOrder() throws Exception {
-        assertAllProcessedInOrder(true);
+    @Override
+    public MeterRegistry meters() {
+        return meters;
     }
 
-    private void assertAllProcessedInOrder(boolean shuffled) throws Exception {
-        double gapsBefore = gapsSkipped();
-        String run = "kdis-" + UUID.randomUUID().toString().substring(0, 8);
-        DisorderedLoad.Outcome outcome = DisorderedLoad.run("http://127.0.0.1:" + port, Map.of("X-API-Key", API_KEY), jdbc, run, 40, 25, 16, shuffled);
-        DisorderedLoad.assertNoGapSkippedWhenPostedWithinTheGapTimeout(outcome, gapsSkipped() - gapsBefore, 1000);
+    @Override
+    public Map<String, String> apiHeaders() {
+        return Map.of("X-API-Key", API_KEY);
     }
 }
