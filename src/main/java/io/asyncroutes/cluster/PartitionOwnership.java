@@ -1,5 +1,6 @@
 package io.asyncroutes.cluster;
 
+import io.asyncroutes.support.DaemonThreads;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -138,8 +139,8 @@ public class PartitionOwnership {
         if (ticker != null) {
             return;
         }
-        drains = Executors.newCachedThreadPool(daemon("ar-partition-drain"));
-        ticker = Executors.newSingleThreadScheduledExecutor(daemon("ar-partitions"));
+        drains = Executors.newCachedThreadPool(DaemonThreads.named("ar-partition-drain"));
+        ticker = Executors.newSingleThreadScheduledExecutor(DaemonThreads.named("ar-partitions"));
         ticker.scheduleWithFixedDelay(this::tick, 0, heartbeatInterval.toMillis(), TimeUnit.MILLISECONDS);
         LOG.info("Instance {} takes part in the ownership of {} inbound partitions", instanceId, partitions.length);
     }
@@ -167,7 +168,7 @@ public class PartitionOwnership {
                 }
             }
             // the leases of partitions still draining stay renewed meanwhile
-            ScheduledExecutorService renewing = Executors.newSingleThreadScheduledExecutor(daemon("ar-partitions-stop"));
+            ScheduledExecutorService renewing = Executors.newSingleThreadScheduledExecutor(DaemonThreads.named("ar-partitions-stop"));
             renewing.scheduleWithFixedDelay(this::renewHeld, heartbeatInterval.toMillis(), heartbeatInterval.toMillis(),
                     TimeUnit.MILLISECONDS);
             try {
@@ -324,15 +325,6 @@ public class PartitionOwnership {
             owners.put(p, holder == null ? "-" : holder);
         }
         return owners;
-    }
-
-    private static java.util.concurrent.ThreadFactory daemon(String name) {
-        AtomicInteger n = new AtomicInteger();
-        return r -> {
-            Thread t = new Thread(r, name + "-" + n.incrementAndGet());
-            t.setDaemon(true);
-            return t;
-        };
     }
 
     private static final class Partition {

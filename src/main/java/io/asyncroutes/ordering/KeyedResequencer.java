@@ -1,5 +1,6 @@
 package io.asyncroutes.ordering;
 
+import io.asyncroutes.support.DaemonThreads;
 import io.asyncroutes.support.Headers;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
@@ -11,7 +12,6 @@ import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Function;
 import org.apache.camel.AsyncCallback;
 import org.apache.camel.Exchange;
@@ -250,13 +250,13 @@ public class KeyedResequencer extends AsyncProcessorSupport {
     @Override
     protected void doStart() {
         if (timer == null) {
-            timer = Executors.newSingleThreadScheduledExecutor(daemon("ar-ordering-gap"));
+            timer = Executors.newSingleThreadScheduledExecutor(DaemonThreads.named("ar-ordering-gap"));
         }
         if (releasePool == null) {
             // at most maxConcurrency turns run at once, so the queue never holds more than that
             int size = engine.maxConcurrency();
             ThreadPoolExecutor pool = new ThreadPoolExecutor(size, size, 30, TimeUnit.SECONDS,
-                    new LinkedBlockingQueue<>(), daemon("ar-ordering"));
+                    new LinkedBlockingQueue<>(), DaemonThreads.named("ar-ordering"));
             pool.allowCoreThreadTimeOut(true);
             releasePool = pool;
         }
@@ -282,14 +282,5 @@ public class KeyedResequencer extends AsyncProcessorSupport {
             releasePool.shutdown();
             releasePool = null;
         }
-    }
-
-    private static java.util.concurrent.ThreadFactory daemon(String name) {
-        AtomicInteger n = new AtomicInteger();
-        return r -> {
-            Thread t = new Thread(r, name + "-" + n.incrementAndGet());
-            t.setDaemon(true);
-            return t;
-        };
     }
 }
