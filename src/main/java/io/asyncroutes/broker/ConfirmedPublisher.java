@@ -5,6 +5,7 @@ import com.rabbitmq.client.Channel;
 import com.rabbitmq.client.Connection;
 import com.rabbitmq.client.ConnectionFactory;
 import com.rabbitmq.client.ConfirmListener;
+import com.rabbitmq.client.ShutdownSignalException;
 import java.io.IOException;
 import java.time.Duration;
 import java.util.Map;
@@ -176,6 +177,10 @@ public final class ConfirmedPublisher implements AutoCloseable {
                 // connecting (bounded, one caller at a time) happens outside the lane's lock
                 Connection open = connection();
                 publishOn(open, exchange, routingKey, properties, body, confirmed);
+            } catch (ShutdownSignalException e) {
+                // the connection or channel closed between our check and the call (AlreadyClosedException):
+                // the broker is unavailable, like any lost connection, not a fault of ours
+                confirmed.completeExceptionally(new IOException("RabbitMQ connection closed: " + e.getMessage(), e));
             } catch (IOException | RuntimeException e) {
                 confirmed.completeExceptionally(e);
             }
@@ -193,7 +198,10 @@ public final class ConfirmedPublisher implements AutoCloseable {
             long seq = confirms.channel.getNextPublishSeqNo();
             confirms.unconfirmed.put(seq, new Pending(confirmed, System.nanoTime()));
             try {
-                confirms.channel.basicPublish(exchange, routingKey, false, properties, body);
+                // mandatory, with the sequence number as correlation id: a message no queue took comes
+                // back (basic.return, always before its confirm) and fails instead of counting as stored
+                confirms.channel.basicPublish(exchange, routingKey, true,
+                        properties.builder().correlationId(Long.toString(seq)).build(), body);
             } catch (IOException | RuntimeException e) {
                 confirms.unconfirmed.remove(seq);
                 throw e;
@@ -255,6 +263,8 @@ public final class ConfirmedPublisher implements AutoCloseable {
         Confirms(Channel channel) {
             this.channel = channel;
             channel.addConfirmListener(this);
+            channel.addReturnListener(returned -> unroutable(returned.getProperties().getCorrelationId(),
+                    returned.getExchange(), returned.getRoutingKey(), returned.getReplyText()));
             // what the broker has not confirmed may or may not have arrived: the caller treats it as not sent
             channel.addShutdownListener(cause -> failAll(
                     new IOException("channel closed before the broker confirmed: " + cause.getMessage(), cause)));
@@ -263,6 +273,27 @@ public final class ConfirmedPublisher implements AutoCloseable {
         void failAll(Exception cause) {
             for (Long seq : unconfirmed.keySet()) {
                 complete(unconfirmed.remove(seq), cause);
+            }
+        }
+
+        /**
+         * The broker confirms an unroutable message like any other (it is "handled": dropped). That
+         * happens when a queue or binding is missing, and while a broker stops: its consistent-hash
+         * exchanges may route to no queue for a moment. Such a message is not stored, so it fails.
+         */
+        private void unroutable(String correlationId, String exchange, String routingKey, String reason) {
+            Long seq = parseSeq(correlationId);
+            if (seq != null) {
+                complete(unconfirmed.remove(seq), new IOException("no queue took the message (" + reason + ") on exchange '"
+                        + exchange + "' with routing key '" + routingKey + "'"));
+            }
+        }
+
+        private static Long parseSeq(String correlationId) {
+            try {
+                return correlationId == null ? null : Long.valueOf(correlationId);
+            } catch (NumberFormatException e) {
+                return null;
             }
         }
 

@@ -68,8 +68,10 @@ public class HandleRoutes extends RouteBuilder {
                 .to("direct:order-by-thread")
                 .choice()
                     .when(exchangeProperty(KeyedResequencer.SEQ_DUPLICATE).isEqualTo(true))
-                        // a seq duplicate has a new id: record it as such
-                        .process(exchange -> duplicate(exchange, true))
+                        // a seq duplicate under a new id is recorded as such; a redelivered copy of a handled
+                        // message (its ack lost with a broker connection) is an id duplicate: its row is the
+                        // handled one, which may still be on its way to the database and must not lose to this
+                        .process(exchange -> duplicate(exchange, !idempotentRepository.contains(result(exchange).getId())))
                         .to("direct:publish-result")
                     .otherwise()
                         .idempotentConsumer(header(Headers.MESSAGE_ID), idempotentRepository)

@@ -282,6 +282,11 @@ class PipelineBenchmark {
                 // PerfTest (bench profile) brings metrics registries of its own onto the classpath
                 "--management.datadog.metrics.export.enabled=false"));
         command.addAll(args);
+        // extra application arguments for side-by-side runs, e.g. -Dbench.appArgs="--a.b=1 --c.d=2"
+        String extra = System.getProperty("bench.appArgs", "").trim();
+        if (!extra.isEmpty()) {
+            command.addAll(List.of(extra.split("\\s+")));
+        }
         return new ProcessBuilder(command).redirectErrorStream(true)
                 .redirectOutput(new File(logDir.toFile(), name + ".log")).start();
     }

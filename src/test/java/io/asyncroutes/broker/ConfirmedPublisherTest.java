@@ -64,6 +64,27 @@ class ConfirmedPublisherTest {
         }
     }
 
+    /**
+     * The broker confirms a message no queue took like a stored one; seen while RabbitMQ stops (its
+     * consistent-hash exchanges route to nothing for a moment): a hand-off counted as durable was
+     * lost, and the message's redelivered copy was stored as {@code duplicate}.
+     */
+    @Test
+    void aMessageNoQueueTakesFailsItsFutureAndTheOthersAreStillConfirmed() throws Exception {
+        try (ConfirmedPublisher publisher = new ConfirmedPublisher(factory, 1, Duration.ofSeconds(10))) {
+            CompletableFuture<Void> before = publisher.publish("", queue, Map.of(), "kept-1".getBytes(StandardCharsets.UTF_8));
+            // the default exchange with a routing key that names no queue: routed nowhere
+            CompletableFuture<Void> unroutable = publisher.publish("", "ar-no-such-queue-" + UUID.randomUUID(), Map.of(),
+                    "lost".getBytes(StandardCharsets.UTF_8));
+            CompletableFuture<Void> after = publisher.publish("", queue, Map.of(), "kept-2".getBytes(StandardCharsets.UTF_8));
+            assertThatThrownBy(() -> unroutable.get(10, TimeUnit.SECONDS)).isInstanceOf(ExecutionException.class)
+                    .hasMessageContaining("no queue took the message");
+            before.get(10, TimeUnit.SECONDS);
+            after.get(10, TimeUnit.SECONDS);
+        }
+        assertThat(channel.messageCount(queue)).isEqualTo(2);
+    }
+
     @Test
     void aMessageTheBrokerRefusesFailsItsFutureAndTheNextOneGoesThrough() throws Exception {
         try (ConfirmedPublisher publisher = new ConfirmedPublisher(factory, 1, Duration.ofSeconds(10))) {

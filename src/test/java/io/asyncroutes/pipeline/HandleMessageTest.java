@@ -93,6 +93,38 @@ class HandleMessageTest extends EmbeddedProfileTest {
         assertThat(fetchResult(id).path("content").asText()).isEqualTo("first");
     }
 
+    /**
+     * A handled message comes again with its seq (the broker redelivers it when its ack was lost with
+     * a connection): it is an id duplicate, and no {@code duplicate} row is written under its id,
+     * even while the handled row has not reached the database yet (here: the row removed again).
+     * Seen in a RabbitMQ restart: the copy's {@code duplicate} row won that race and the processed
+     * result was dropped as a conflict.
+     */
+    @Test
+    void aRedeliveredCopyOfAHandledSequencedMessageWritesNoDuplicateRowUnderItsId() throws Exception {
+        String thread = "redelivered-" + UUID.randomUUID();
+        String id = thread + "-1";
+        String message = "{\"id\":\"" + id + "\",\"threadId\":\"" + thread + "\",\"seq\":1,\"content\":\"once\"}";
+        String selector = "jms:queue:ar.results?selector=arMessageId='" + id + "'";
+        postMessage(message);
+        postMessage("{\"id\":\"" + thread + "-2\",\"threadId\":\"" + thread + "\",\"seq\":2,\"content\":\"two\"}");
+        awaitStored(thread + "-2");
+        assertThat(Json.MAPPER.readTree(consumer.receiveBody(selector, 10_000, String.class)).path("status").asText())
+                .isEqualTo("processed");
+        jdbc.update("DELETE FROM ar_message WHERE id = ?", id); // the handled row still on its way
+
+        // the copy comes after its successor was handled: at or below the thread's last seq
+        postMessage(message);
+        assertThat(Json.MAPPER.readTree(consumer.receiveBody(selector, 10_000, String.class)).path("status").asText())
+                .isEqualTo("duplicate");
+        // a later message of the thread is stored after the copy (one thread's saves land in order)
+        String next = thread + "-3";
+        postMessage("{\"id\":\"" + next + "\",\"threadId\":\"" + thread + "\",\"seq\":3,\"content\":\"three\"}");
+        awaitStored(next);
+        assertThat(jdbc.queryForObject("SELECT COUNT(*) FROM ar_message WHERE id = ?", Integer.class, id))
+                .as("rows under the copy's id").isZero();
+    }
+
     @Test
     void poisonMessagesAreDeadLetteredWithReasonAndTheQueueKeepsFlowing() throws Exception {
         String marker = UUID.randomUUID().toString();
