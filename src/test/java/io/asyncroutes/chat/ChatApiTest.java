@@ -184,6 +184,43 @@ class ChatApiTest extends EmbeddedProfileTest {
         assertThat(chunks).containsExactly("w1 ", "w2 ", "w3 ");
     }
 
+    /**
+     * A stream holds its request's thread for its whole length (platform-http runs each request's route
+     * on Spring's task executor): with Spring Boot's default of 8 threads, 8 open streams stalled every
+     * other request of the API until one ended.
+     */
+    @Test
+    void twelveOpenStreamsLeaveTheRestOfTheApiAnswering() throws Exception {
+        String model = "words-40-250"; // 10 s per stream
+        List<java.util.concurrent.CompletableFuture<HttpResponse<InputStream>>> streams = new ArrayList<>();
+        for (int i = 0; i < 12; i++) {
+            streams.add(CLIENT.sendAsync(HttpRequest.newBuilder(URI.create(api("/chat")))
+                    .header("Content-Type", "application/json")
+                    .POST(HttpRequest.BodyPublishers.ofString("{\"messages\":[{\"role\":\"user\",\"content\":\"s" + i
+                            + "\"}],\"model\":\"" + model + "\",\"stream\":true}"))
+                    .build(), HttpResponse.BodyHandlers.ofInputStream()));
+        }
+        try {
+            await().atMost(Duration.ofSeconds(5)).alias("all 12 streams reached the LLM at once")
+                    .until(() -> LLM.calls(model).size() == 12);
+            long started = System.nanoTime();
+            HttpResponse<String> other = Http.get(api("/messages/no-such-id-" + UUID.randomUUID()));
+            long tookMillis = (System.nanoTime() - started) / 1_000_000;
+            assertThat(other.statusCode()).isEqualTo(404);
+            assertThat(tookMillis).as("another request answered while the streams are open (ms)").isLessThan(3_000);
+        } finally {
+            for (var stream : streams) {
+                stream.thenAccept(response -> {
+                    try {
+                        response.body().close(); // the client goes away: the relay ends its upstream call
+                    } catch (java.io.IOException ignored) {
+                        // already closed
+                    }
+                });
+            }
+        }
+    }
+
     private String api(String path) {
         return "http://127.0.0.1:" + port + "/api" + path;
     }
