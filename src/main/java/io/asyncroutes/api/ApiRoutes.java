@@ -4,6 +4,7 @@ import io.asyncroutes.chat.LlmUnavailableException;
 import io.asyncroutes.config.AppSettings;
 import io.asyncroutes.fetch.UpstreamStatusException;
 import io.asyncroutes.intake.MessageValidator;
+import io.asyncroutes.message.ExchangeProperties;
 import io.asyncroutes.persistence.MessageSql;
 import io.asyncroutes.support.RejectedInputException;
 import org.apache.camel.ExchangePattern;
@@ -144,7 +145,7 @@ public class ApiRoutes extends RouteBuilder {
         from("direct:api-thread-messages").routeId("api-thread-messages")
                 .process(handlers::threadQuery)
                 .choice()
-                    .when(exchangeProperty(ApiHandlers.AFTER_SEQ).isNotNull())
+                    .when(exchangeProperty(ExchangeProperties.API_AFTER_SEQ).isNotNull())
                         .to("sql:" + MessageSql.THREAD_AFTER_SEQ + "?outputType=SelectList")
                     .otherwise()
                         .to("sql:" + MessageSql.THREAD_PAGE + "?outputType=SelectList")

@@ -1,7 +1,8 @@
 package io.asyncroutes.fetch;
 
 import io.asyncroutes.config.AppSettings;
-import io.asyncroutes.pipeline.MessageResult;
+import io.asyncroutes.message.ExchangeProperties;
+import io.asyncroutes.message.MessageResult;
 import io.asyncroutes.support.SharedRouteConfigurations;
 import java.time.Duration;
 import java.time.ZonedDateTime;
@@ -78,9 +79,9 @@ public class FetchRoutes extends RouteBuilder {
         from("direct:fetch-all").routeId("fetch-all")
                 .process(exchange -> {
                     long now = System.currentTimeMillis();
-                    exchange.setProperty(FetchGather.URLS, List.copyOf(exchange.getMessage().getBody(List.class)));
-                    exchange.setProperty(FetchGather.STARTED, now);
-                    exchange.setProperty(SharedRouteConfigurations.DEADLINE, now + deadline);
+                    exchange.setProperty(ExchangeProperties.FETCH_URLS, List.copyOf(exchange.getMessage().getBody(List.class)));
+                    exchange.setProperty(ExchangeProperties.FETCH_STARTED, now);
+                    exchange.setProperty(ExchangeProperties.DEADLINE, now + deadline);
                 })
                 .split(body(), new FetchGather())
                     .parallelProcessing()
@@ -96,11 +97,11 @@ public class FetchRoutes extends RouteBuilder {
         from("direct:fetch-context").routeId("fetch-context")
                 // nothing to fetch: the context stays empty (a reply message gathers this branch either way)
                 .filter(exchange -> !exchange.getMessage().getBody(MessageResult.class).getFetch().isEmpty())
-                .setProperty("arResult", body())
+                .setProperty(ExchangeProperties.RESULT, body())
                 .setBody(simple("${body.fetch}"))
                 .to("direct:fetch-all")
                 .process(exchange -> {
-                    MessageResult result = exchange.getProperty("arResult", MessageResult.class);
+                    MessageResult result = exchange.getProperty(ExchangeProperties.RESULT, MessageResult.class);
                     result.setContext(exchange.getMessage().getBody(List.class));
                     exchange.getMessage().setBody(result);
                 });
@@ -108,7 +109,7 @@ public class FetchRoutes extends RouteBuilder {
         from("direct:fetch-one").routeId("fetch-one")
                 .routeConfigurationId(SharedRouteConfigurations.HTTP_RETRY)
                 .process(exchange -> {
-                    exchange.setProperty(FetchGather.FETCH_STARTED, System.currentTimeMillis());
+                    exchange.setProperty(ExchangeProperties.FETCH_ITEM_STARTED, System.currentTimeMillis());
                     guard.checkUrl(exchange.getMessage().getBody(String.class));
                 })
                 .to("direct:fetch-attempt");

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.asyncroutes.config.AppSettings;
+import io.asyncroutes.message.ThreadMessage;
 import io.asyncroutes.support.Json;
 import io.asyncroutes.support.RejectedInputException;
 import java.net.URI;

@@ -1,13 +1,15 @@
 package io.asyncroutes.support;
 
 import io.asyncroutes.config.AppSettings;
+import io.asyncroutes.fetch.FetchResponseException;
+import io.asyncroutes.fetch.SsrfGuard;
+import io.asyncroutes.fetch.UpstreamStatusException;
+import io.asyncroutes.message.ExchangeProperties;
+import io.asyncroutes.message.Headers;
 import io.asyncroutes.support.RejectedInputException;
 import org.apache.camel.Exchange;
 import org.apache.camel.LoggingLevel;
 import org.apache.camel.builder.RouteConfigurationBuilder;
-import io.asyncroutes.fetch.FetchResponseException;
-import io.asyncroutes.fetch.SsrfGuard;
-import io.asyncroutes.fetch.UpstreamStatusException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -35,12 +37,6 @@ public class SharedRouteConfigurations extends RouteConfigurationBuilder {
     public static final String INTAKE = "intake-errors";
     public static final String DATABASE = "database-retry";
     public static final String HTTP_RETRY = "http-retry";
-    /** Exchange property: epoch millis after which no retry starts. */
-    public static final String DEADLINE = "arDeadline";
-    /** Exchange property: what {@value #HTTP_RETRY} names in its retry log line (else the URL). */
-    public static final String RETRY_TARGET = "arRetryTarget";
-    /** Exchange property: epoch millis of the last failure seen by {@value #HTTP_RETRY}. */
-    public static final String FAILED_AT = "arFailedAt";
 
     private static final Logger RETRY_LOG = LoggerFactory.getLogger("io.asyncroutes.retry");
 
@@ -101,13 +97,13 @@ public class SharedRouteConfigurations extends RouteConfigurationBuilder {
                     .onWhen(exchange -> isTransientHttp(caught(exchange)))
                     // the counter already counts the retry about to be made
                     .retryWhile(exchange -> exchange.getMessage().getHeader(Exchange.REDELIVERY_COUNTER, 0, Integer.class) <= maxRetries
-                            && System.currentTimeMillis() < exchange.getProperty(DEADLINE, Long.MAX_VALUE, Long.class))
+                            && System.currentTimeMillis() < exchange.getProperty(ExchangeProperties.DEADLINE, Long.MAX_VALUE, Long.class))
                     .asyncDelayedRedelivery()
                     .redeliveryDelay(r.getInitialDelay().toMillis())
                     .retryAttemptedLogLevel(LoggingLevel.DEBUG)
                     .logExhausted(false)
                     .onExceptionOccurred(exchange -> {
-                        exchange.setProperty(FAILED_AT, System.currentTimeMillis());
+                        exchange.setProperty(ExchangeProperties.FAILED_AT, System.currentTimeMillis());
                         int retry = exchange.getMessage().getHeader(Exchange.REDELIVERY_COUNTER, 1, Integer.class);
                         // a Retry-After from the server replaces the computed delay, capped
                         long delay = caught(exchange) instanceof UpstreamStatusException u && u.retryAfterMillis() != null
@@ -121,7 +117,7 @@ public class SharedRouteConfigurations extends RouteConfigurationBuilder {
                 .end()
                 // a failed item is a normal outcome reported to the caller, not an ERROR to log
                 .onException(Exception.class)
-                    .onExceptionOccurred(exchange -> exchange.setProperty(FAILED_AT, System.currentTimeMillis()))
+                    .onExceptionOccurred(exchange -> exchange.setProperty(ExchangeProperties.FAILED_AT, System.currentTimeMillis()))
                     .logExhausted(false)
                 .end();
     }
@@ -158,7 +154,7 @@ public class SharedRouteConfigurations extends RouteConfigurationBuilder {
     }
 
     private static String target(Exchange exchange) {
-        String named = exchange.getProperty(RETRY_TARGET, String.class);
+        String named = exchange.getProperty(ExchangeProperties.RETRY_TARGET, String.class);
         if (named != null) {
             return named;
         }
