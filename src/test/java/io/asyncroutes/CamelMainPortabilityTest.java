@@ -6,24 +6,24 @@ import static org.awaitility.Awaitility.await;
 import io.asyncroutes.api.ApiRoutes;
 import io.asyncroutes.chat.ChatRoutes;
 import io.asyncroutes.chat.LlmClient;
-import io.asyncroutes.fetch.FetchRoutes;
 import io.asyncroutes.cleanup.CleanupService;
-import io.asyncroutes.state.RedisTtlSweep;
-import io.asyncroutes.state.StateRoutes;
-import io.asyncroutes.state.HandledRecord;
-import io.asyncroutes.state.MessageIdRepository;
-import io.asyncroutes.state.ThreadHistory;
-import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.asyncroutes.config.AppSettings;
+import io.asyncroutes.fetch.FetchRoutes;
+import io.asyncroutes.fetch.HttpRetryConfiguration;
 import io.asyncroutes.intake.MessageValidator;
 import io.asyncroutes.ordering.OrderingRoutes;
 import io.asyncroutes.ordering.RedisSeqStore;
 import io.asyncroutes.persistence.PersistRoutes;
-import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.asyncroutes.pipeline.HandleRoutes;
+import io.asyncroutes.state.HandledRecord;
+import io.asyncroutes.state.MessageIdRepository;
+import io.asyncroutes.state.RedisTtlSweep;
+import io.asyncroutes.state.StateRoutes;
+import io.asyncroutes.state.ThreadHistory;
 import io.asyncroutes.support.EmbeddedProfileTest;
 import io.asyncroutes.support.Http;
 import io.asyncroutes.support.SharedRouteConfigurations;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -84,7 +84,9 @@ class CamelMainPortabilityTest {
         main.bind("dataSource", dataSource);
         main.bind(PersistRoutes.ACKNOWLEDGEMENT, new io.asyncroutes.intake.InboundAcknowledgement(
                 settings.getIntake().getRedeliveryDelay(), settings.getIntake().getRedeliveryMaxDelay()));
-        main.configure().addRoutesBuilder(new SharedRouteConfigurations(settings));
+        main.configure().addRoutesBuilder(new SharedRouteConfigurations(settings.getPersistence().getRetryInitialDelay(),
+                settings.getPersistence().getRetryMaxDelay()));
+        main.configure().addRoutesBuilder(new HttpRetryConfiguration(settings.getRetry()));
         main.configure().addRoutesBuilder(new HandleRoutes(validator, ids, settings));
         main.configure().addRoutesBuilder(new OrderingRoutes(OrderingRoutes.forMessageResults(settings.getOrdering(),
                 seqStore, new SimpleMeterRegistry())));

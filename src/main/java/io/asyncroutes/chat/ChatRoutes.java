@@ -2,12 +2,12 @@ package io.asyncroutes.chat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.asyncroutes.fetch.FetchGather;
+import io.asyncroutes.fetch.HttpRetryConfiguration;
 import io.asyncroutes.message.ExchangeProperties;
 import io.asyncroutes.message.Headers;
 import io.asyncroutes.message.MessageResult;
 import io.asyncroutes.state.ThreadHistory;
 import io.asyncroutes.support.Json;
-import io.asyncroutes.support.SharedRouteConfigurations;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.function.Consumer;
@@ -21,7 +21,7 @@ import org.apache.camel.builder.RouteBuilder;
  * <ul>
  *   <li>{@code chat-stream}: body {@link ChatCall} → body {@link ChatStream}. Opens the upstream
  *   stream and returns once the first chunk is there, so the shared
- *   {@value SharedRouteConfigurations#HTTP_RETRY} configuration retries a failure only before the
+ *   {@value HttpRetryConfiguration#HTTP_RETRY} configuration retries a failure only before the
  *   first chunk; after it, an upstream error becomes an {@code error} event.</li>
  *   <li>{@code read-history}: the thread's recent turns from Redis for a reply, as property
  *   {@link ExchangeProperties#REPLY_HISTORY}; one of the sources {@code handle-message} gathers in parallel
@@ -45,7 +45,7 @@ public class ChatRoutes extends RouteBuilder {
     @Override
     public void configure() {
         from("direct:chat-stream").routeId("chat-stream")
-                .routeConfigurationId(SharedRouteConfigurations.HTTP_RETRY)
+                .routeConfigurationId(HttpRetryConfiguration.HTTP_RETRY)
                 .setProperty(ExchangeProperties.RETRY_TARGET, constant("LLM " + client.settings().getBaseUrl()))
                 .process(exchange -> {
                     ChatCall call = exchange.getMessage().getBody(ChatCall.class);

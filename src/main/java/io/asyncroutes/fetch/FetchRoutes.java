@@ -3,7 +3,6 @@ package io.asyncroutes.fetch;
 import io.asyncroutes.config.AppSettings;
 import io.asyncroutes.message.ExchangeProperties;
 import io.asyncroutes.message.MessageResult;
-import io.asyncroutes.support.SharedRouteConfigurations;
 import java.time.Duration;
 import java.time.ZonedDateTime;
 import java.time.format.DateTimeFormatter;
@@ -26,7 +25,7 @@ import org.apache.camel.spi.ThreadPoolProfile;
  *   <li>{@code fetch-context}: the pipeline step of {@code handle-message}: a message's
  *   {@code fetch} URLs through {@code fetch-all} into its result's {@code context}.</li>
  *   <li>{@code fetch-one}: SSRF check, then one logical fetch, retried on transient failures by the
- *   shared route configuration {@value SharedRouteConfigurations#HTTP_RETRY} (asynchronous
+ *   shared route configuration {@value HttpRetryConfiguration#HTTP_RETRY} (asynchronous
  *   delayed redelivery: no thread waits out a backoff either).</li>
  *   <li>{@code fetch-attempt}: one HTTP GET with {@link FetchClient}: a non-2xx status, a non-JSON
  *   body or an oversized body is an error, never a success.</li>
@@ -107,7 +106,7 @@ public class FetchRoutes extends RouteBuilder {
                 });
 
         from("direct:fetch-one").routeId("fetch-one")
-                .routeConfigurationId(SharedRouteConfigurations.HTTP_RETRY)
+                .routeConfigurationId(HttpRetryConfiguration.HTTP_RETRY)
                 .process(exchange -> {
                     exchange.setProperty(ExchangeProperties.FETCH_ITEM_STARTED, System.currentTimeMillis());
                     guard.checkUrl(exchange.getMessage().getBody(String.class));

@@ -6,6 +6,7 @@ import io.asyncroutes.cleanup.CleanupService;
 import io.asyncroutes.cleanup.CleanupTask;
 import io.asyncroutes.config.AppSettings;
 import io.asyncroutes.fetch.FetchRoutes;
+import io.asyncroutes.fetch.HttpRetryConfiguration;
 import io.asyncroutes.intake.InboundAcknowledgement;
 import io.asyncroutes.intake.MessageValidator;
 import io.asyncroutes.ordering.KeyedResequencer;
@@ -150,7 +151,9 @@ public class AsyncRoutesComponent {
                 idleOrderingState(gate));
         camel.getRegistry().bind("cleanupService", new CleanupService(settings.getRetention(), () -> tasks, meters));
 
-        camel.addRoutes(new SharedRouteConfigurations(settings));
+        camel.addRoutes(new SharedRouteConfigurations(settings.getPersistence().getRetryInitialDelay(),
+                settings.getPersistence().getRetryMaxDelay()));
+        camel.addRoutes(new HttpRetryConfiguration(settings.getRetry()));
         camel.addRoutes(new HandleRoutes(validator, ids, settings));
         camel.addRoutes(new OrderingRoutes(gate));
         camel.addRoutes(new PersistRoutes(settings));
