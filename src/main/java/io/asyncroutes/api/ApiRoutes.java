@@ -1,11 +1,11 @@
 package io.asyncroutes.api;
 
 import io.asyncroutes.chat.LlmUnavailableException;
-import io.asyncroutes.config.AppSettings;
 import io.asyncroutes.fetch.UpstreamStatusException;
 import io.asyncroutes.intake.MessageValidator;
 import io.asyncroutes.message.ExchangeProperties;
 import io.asyncroutes.persistence.MessageSql;
+import io.asyncroutes.settings.AppSettings;
 import io.asyncroutes.support.RejectedInputException;
 import org.apache.camel.ExchangePattern;
 import org.apache.camel.StreamCacheException;

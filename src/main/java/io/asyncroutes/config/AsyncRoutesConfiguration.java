@@ -13,6 +13,7 @@ import io.asyncroutes.ordering.OrderingRoutes;
 import io.asyncroutes.ordering.SeqStore;
 import io.asyncroutes.persistence.PersistRoutes;
 import io.asyncroutes.pipeline.HandleRoutes;
+import io.asyncroutes.settings.AppSettings;
 import io.asyncroutes.state.ThreadHistory;
 import io.asyncroutes.support.SharedRouteConfigurations;
 import io.micrometer.core.instrument.MeterRegistry;

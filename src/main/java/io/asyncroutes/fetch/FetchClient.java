@@ -2,8 +2,8 @@ package io.asyncroutes.fetch;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
-import io.asyncroutes.config.AppSettings;
 import io.asyncroutes.message.ExchangeProperties;
+import io.asyncroutes.settings.AppSettings;
 import io.asyncroutes.support.Json;
 import io.asyncroutes.support.SharedRouteConfigurations;
 import java.io.IOException;

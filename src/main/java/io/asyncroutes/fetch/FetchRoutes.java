@@ -1,8 +1,8 @@
 package io.asyncroutes.fetch;
 
-import io.asyncroutes.config.AppSettings;
 import io.asyncroutes.message.ExchangeProperties;
 import io.asyncroutes.message.MessageResult;
+import io.asyncroutes.settings.AppSettings;
 import java.time.Duration;
 import java.time.ZonedDateTime;
 import java.time.format.DateTimeFormatter;

@@ -1,7 +1,7 @@
 package io.asyncroutes.fetch;
 
-import io.asyncroutes.config.AppSettings;
 import io.asyncroutes.message.ExchangeProperties;
+import io.asyncroutes.settings.AppSettings;
 import io.asyncroutes.support.TransientErrors;
 import java.util.concurrent.ThreadLocalRandom;
 import org.apache.camel.Exchange;

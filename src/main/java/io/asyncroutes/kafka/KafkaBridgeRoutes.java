@@ -1,9 +1,9 @@
 package io.asyncroutes.kafka;
 
-import io.asyncroutes.config.KafkaSettings;
 import io.asyncroutes.intake.KafkaCommitWindow;
 import io.asyncroutes.message.ExchangeProperties;
 import io.asyncroutes.message.Headers;
+import io.asyncroutes.settings.KafkaSettings;
 import org.apache.camel.Exchange;
 import org.apache.camel.ExchangePattern;
 import org.apache.camel.Message;

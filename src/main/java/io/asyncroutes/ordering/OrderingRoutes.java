@@ -1,8 +1,8 @@
 package io.asyncroutes.ordering;
 
-import io.asyncroutes.config.AppSettings;
 import io.asyncroutes.message.ExchangeProperties;
 import io.asyncroutes.message.MessageResult;
+import io.asyncroutes.settings.AppSettings;
 import io.micrometer.core.instrument.MeterRegistry;
 import org.apache.camel.Exchange;
 import org.apache.camel.builder.RouteBuilder;

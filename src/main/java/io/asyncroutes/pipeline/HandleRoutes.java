@@ -1,6 +1,5 @@
 package io.asyncroutes.pipeline;
 
-import io.asyncroutes.config.AppSettings;
 import io.asyncroutes.intake.MessageValidator;
 import io.asyncroutes.message.ExchangeProperties;
 import io.asyncroutes.message.Headers;
@@ -8,6 +7,7 @@ import io.asyncroutes.message.MessageResult;
 import io.asyncroutes.message.ThreadMessage;
 import io.asyncroutes.ordering.KeyedResequencer;
 import io.asyncroutes.persistence.HandoffException;
+import io.asyncroutes.settings.AppSettings;
 import io.asyncroutes.support.Json;
 import java.time.Instant;
 import java.util.concurrent.CompletableFuture;

@@ -1,10 +1,10 @@
 package io.asyncroutes.bench;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import io.asyncroutes.config.AppSettings;
 import io.asyncroutes.fetch.FetchRoutes;
 import io.asyncroutes.fetch.HttpRetryConfiguration;
 import io.asyncroutes.fetch.UpstreamServer;
+import io.asyncroutes.settings.AppSettings;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;

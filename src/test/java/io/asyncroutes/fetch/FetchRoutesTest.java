@@ -5,7 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import io.asyncroutes.config.AppSettings;
+import io.asyncroutes.settings.AppSettings;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;

@@ -2,7 +2,7 @@ package io.asyncroutes.fetch;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.asyncroutes.config.AppSettings;
+import io.asyncroutes.settings.AppSettings;
 import java.time.Duration;
 import org.junit.jupiter.api.Test;
 

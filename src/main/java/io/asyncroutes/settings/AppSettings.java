@@ -1,10 +1,10 @@
-package io.asyncroutes.config;
+package io.asyncroutes.settings;
 
 import java.time.Duration;
 
 /**
  * Typed application settings ({@code app.*}). A plain POJO on purpose: Spring Boot binds it
- * (see {@link AsyncRoutesConfiguration}), while plain camel-main or Karaf can build it by hand.
+ * (see {@code config/AsyncRoutesConfiguration}), while plain camel-main or Karaf can build it by hand.
  * Every default here is the documented default in the README's configuration table.
  */
 public class AppSettings {
