@@ -47,7 +47,7 @@ import org.springframework.jdbc.core.JdbcTemplate;
 import org.yaml.snakeyaml.Yaml;
 
 /**
- * The portability seam (SPEC §1, way 3): the Java route builders and every YAML file under
+ * The portability seam (README "Portability"): the Java route builders and every YAML file under
  * {@code routes/} load and run in plain camel-main, without Spring Boot, with the queues mapped to
  * SEDA, an H2 database migrated by Flyway, the machine's real Redis and camel-main's own HTTP
  * server. A typo in any YAML route fails this test.

@@ -39,7 +39,7 @@ public class AppSettings {
     public Ordering getOrdering() { return ordering; }
     public Partitions getPartitions() { return partitions; }
 
-    /** Input limits of the message contract (SPEC §3). */
+    /** Input limits of the message contract (README "REST API"). */
     public static class Limits {
         /** Largest {@code content} in UTF-8 bytes. */
         private int maxContentBytes = 64 * 1024;
@@ -178,7 +178,7 @@ public class AppSettings {
         public void setDrainTimeout(Duration v) { this.drainTimeout = v; }
     }
 
-    /** Per-thread ordering ({@code order-by-thread}, SPEC §4 "Ordering"). */
+    /** Per-thread ordering ({@code order-by-thread}, README "Ordering"). */
     public static class Ordering {
         /** How long an early message waits for its missing predecessors before the gap is skipped. */
         private Duration gapTimeout = Duration.ofSeconds(2);

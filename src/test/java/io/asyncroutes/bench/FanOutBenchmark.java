@@ -15,7 +15,7 @@ import org.apache.camel.impl.DefaultCamelContext;
 import org.junit.jupiter.api.Test;
 
 /**
- * Fan-out benchmark (SPEC §5): wall time of one {@code fetch-all} over N URLs, each answered by a
+ * Fan-out benchmark (README "Benchmarks"): wall time of one {@code fetch-all} over N URLs, each answered by a
  * local upstream after a fixed delay, through the real route (parallel split, the non-blocking
  * {@code FetchClient}, pooled connections, ordered gather), without the HTTP API around it (that is
  * {@link ApiFanOutBenchmark}). Not a test: run on purpose with
