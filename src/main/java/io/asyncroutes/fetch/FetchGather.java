@@ -18,7 +18,6 @@ import org.apache.camel.Exchange;
  */
 public class FetchGather implements AggregationStrategy {
 
-
     @Override
     public Exchange aggregate(Exchange gathered, Exchange item) {
         Exchange target = gathered != null ? gathered : item;

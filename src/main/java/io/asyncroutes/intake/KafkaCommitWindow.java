@@ -28,7 +28,6 @@ import java.util.function.Predicate;
  */
 public final class KafkaCommitWindow {
 
-
     /** One topic partition. */
     public record Partition(String topic, int partition) {
         @Override

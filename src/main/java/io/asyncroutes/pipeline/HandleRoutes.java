@@ -55,7 +55,6 @@ public class HandleRoutes extends RouteBuilder {
         this.settings = settings;
     }
 
-
     @Override
     public void configure() {
         from("direct:handle-message").routeId("handle-message")
