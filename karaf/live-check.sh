@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Live check of the Karaf deployment (issue #11, SPEC §1 way 3): builds the bundle and its features
+# Live check of the Karaf deployment (issue #11, README "Running in Apache Karaf"): builds the bundle and its features
 # file, unpacks Apache Karaf 4.4.10 under karaf/target/, points it at the rebuilt Camel Karaf 4.18.1
 # bundles of ../shared/karaf-repo and at Maven Central, starts it headless, installs the feature and
 # asserts that

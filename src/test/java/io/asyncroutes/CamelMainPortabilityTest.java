@@ -6,24 +6,24 @@ import static org.awaitility.Awaitility.await;
 import io.asyncroutes.api.ApiRoutes;
 import io.asyncroutes.chat.ChatRoutes;
 import io.asyncroutes.chat.LlmClient;
-import io.asyncroutes.fetch.FetchRoutes;
 import io.asyncroutes.cleanup.CleanupService;
-import io.asyncroutes.state.RedisTtlSweep;
-import io.asyncroutes.state.StateRoutes;
-import io.asyncroutes.state.HandledRecord;
-import io.asyncroutes.state.MessageIdRepository;
-import io.asyncroutes.state.ThreadHistory;
-import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
-import io.asyncroutes.config.AppSettings;
+import io.asyncroutes.fetch.FetchRoutes;
+import io.asyncroutes.fetch.HttpRetryConfiguration;
 import io.asyncroutes.intake.MessageValidator;
 import io.asyncroutes.ordering.OrderingRoutes;
 import io.asyncroutes.ordering.RedisSeqStore;
 import io.asyncroutes.persistence.PersistRoutes;
-import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.asyncroutes.pipeline.HandleRoutes;
+import io.asyncroutes.settings.AppSettings;
+import io.asyncroutes.state.HandledRecord;
+import io.asyncroutes.state.MessageIdRepository;
+import io.asyncroutes.state.RedisTtlSweep;
+import io.asyncroutes.state.StateRoutes;
+import io.asyncroutes.state.ThreadHistory;
 import io.asyncroutes.support.EmbeddedProfileTest;
 import io.asyncroutes.support.Http;
 import io.asyncroutes.support.SharedRouteConfigurations;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -47,7 +47,7 @@ import org.springframework.jdbc.core.JdbcTemplate;
 import org.yaml.snakeyaml.Yaml;
 
 /**
- * The portability seam (SPEC §1, way 3): the Java route builders and every YAML file under
+ * The portability seam (README "Portability"): the Java route builders and every YAML file under
  * {@code routes/} load and run in plain camel-main, without Spring Boot, with the queues mapped to
  * SEDA, an H2 database migrated by Flyway, the machine's real Redis and camel-main's own HTTP
  * server. A typo in any YAML route fails this test.
@@ -84,7 +84,9 @@ class CamelMainPortabilityTest {
         main.bind("dataSource", dataSource);
         main.bind(PersistRoutes.ACKNOWLEDGEMENT, new io.asyncroutes.intake.InboundAcknowledgement(
                 settings.getIntake().getRedeliveryDelay(), settings.getIntake().getRedeliveryMaxDelay()));
-        main.configure().addRoutesBuilder(new SharedRouteConfigurations(settings));
+        main.configure().addRoutesBuilder(new SharedRouteConfigurations(settings.getPersistence().getRetryInitialDelay(),
+                settings.getPersistence().getRetryMaxDelay()));
+        main.configure().addRoutesBuilder(new HttpRetryConfiguration(settings.getRetry()));
         main.configure().addRoutesBuilder(new HandleRoutes(validator, ids, settings));
         main.configure().addRoutesBuilder(new OrderingRoutes(OrderingRoutes.forMessageResults(settings.getOrdering(),
                 seqStore, new SimpleMeterRegistry())));

@@ -4,11 +4,12 @@ import com.fasterxml.jackson.core.JsonGenerator;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.asyncroutes.chat.ChatCall;
 import io.asyncroutes.chat.ChatStream;
-import io.asyncroutes.config.AppSettings;
 import io.asyncroutes.intake.MessageValidator;
-import io.asyncroutes.intake.ThreadMessage;
-import io.asyncroutes.pipeline.MessageResult;
-import io.asyncroutes.support.Headers;
+import io.asyncroutes.message.ExchangeProperties;
+import io.asyncroutes.message.Headers;
+import io.asyncroutes.message.MessageResult;
+import io.asyncroutes.message.ThreadMessage;
+import io.asyncroutes.settings.AppSettings;
 import io.asyncroutes.support.Json;
 import io.asyncroutes.support.RejectedInputException;
 import java.io.ByteArrayOutputStream;
@@ -29,12 +30,6 @@ public class ApiHandlers {
 
     static final int DEFAULT_LIMIT = 50;
     static final int MAX_LIMIT = 500;
-    private static final String MESSAGE_ID = "arApiMessageId";
-    private static final String THREAD_ID = "arApiThreadId";
-    private static final String LIMIT = "arApiLimit";
-    /** Exchange property: the page's keyset bound, null when paging by offset (route {@code api-thread-messages} branches on it). */
-    static final String AFTER_SEQ = "arApiAfterSeq";
-    private static final String OFFSET = "arApiOffset";
 
     private final MessageValidator validator;
     private final AppSettings settings;
@@ -60,12 +55,12 @@ public class ApiHandlers {
         out.setHeader(Headers.JMS_GROUP, message.threadId());
         out.setHeader(Headers.RABBIT_ROUTING_KEY, message.threadId());
         out.setBody(Json.write(message));
-        exchange.setProperty(MESSAGE_ID, message.id());
+        exchange.setProperty(ExchangeProperties.API_MESSAGE_ID, message.id());
     }
 
     /** {@code api-post-message}, once the message is durably on the inbound queue: 202 with its id. */
     void accepted(Exchange exchange) {
-        HttpJson.respond(exchange, 202, Json.write(Map.of("id", exchange.getProperty(MESSAGE_ID, String.class))));
+        HttpJson.respond(exchange, 202, Json.write(Map.of("id", exchange.getProperty(ExchangeProperties.API_MESSAGE_ID, String.class))));
     }
 
     /** {@code api-fetch}: {@code {"urls": [...]}} to the checked URL list that {@code fetch-all} takes. */
@@ -147,17 +142,17 @@ public class ApiHandlers {
         params.put("limit", limit + 1);
         params.put("afterSeq", afterSeq);
         params.put("offset", offset);
-        exchange.setProperty(THREAD_ID, threadId);
-        exchange.setProperty(LIMIT, limit);
-        exchange.setProperty(AFTER_SEQ, afterSeq);
-        exchange.setProperty(OFFSET, offset);
+        exchange.setProperty(ExchangeProperties.API_THREAD_ID, threadId);
+        exchange.setProperty(ExchangeProperties.API_LIMIT, limit);
+        exchange.setProperty(ExchangeProperties.API_AFTER_SEQ, afterSeq);
+        exchange.setProperty(ExchangeProperties.API_OFFSET, offset);
         in.setBody(params);
     }
 
     /** {@code api-thread-messages}: {@code {"items": [stored results as they are], "next": link or null}}. */
     void threadPage(Exchange exchange) throws IOException {
         List<?> rows = exchange.getMessage().getBody(List.class);
-        long limit = exchange.getProperty(LIMIT, Long.class);
+        long limit = exchange.getProperty(ExchangeProperties.API_LIMIT, Long.class);
         boolean more = rows.size() > limit;
         List<?> page = more ? rows.subList(0, (int) limit) : rows;
         ByteArrayOutputStream bytes = new ByteArrayOutputStream(256 + page.size() * 512);
@@ -177,11 +172,11 @@ public class ApiHandlers {
     }
 
     private static String nextPage(Exchange exchange, long limit, String lastResult) {
-        String base = "/api/threads/" + exchange.getProperty(THREAD_ID) + "/messages?limit=" + limit;
-        if (exchange.getProperty(AFTER_SEQ) != null) {
+        String base = "/api/threads/" + exchange.getProperty(ExchangeProperties.API_THREAD_ID) + "/messages?limit=" + limit;
+        if (exchange.getProperty(ExchangeProperties.API_AFTER_SEQ) != null) {
             return base + "&afterSeq=" + Json.read(lastResult, MessageResult.class).getSeq();
         }
-        return base + "&offset=" + (exchange.getProperty(OFFSET, Long.class) + limit);
+        return base + "&offset=" + (exchange.getProperty(ExchangeProperties.API_OFFSET, Long.class) + limit);
     }
 
     private static long queryNumber(Message in, String name, long fallback, long min, long max) {

@@ -1,10 +1,11 @@
 package io.asyncroutes.api;
 
 import io.asyncroutes.chat.LlmUnavailableException;
-import io.asyncroutes.config.AppSettings;
 import io.asyncroutes.fetch.UpstreamStatusException;
 import io.asyncroutes.intake.MessageValidator;
+import io.asyncroutes.message.ExchangeProperties;
 import io.asyncroutes.persistence.MessageSql;
+import io.asyncroutes.settings.AppSettings;
 import io.asyncroutes.support.RejectedInputException;
 import org.apache.camel.ExchangePattern;
 import org.apache.camel.StreamCacheException;
@@ -144,7 +145,7 @@ public class ApiRoutes extends RouteBuilder {
         from("direct:api-thread-messages").routeId("api-thread-messages")
                 .process(handlers::threadQuery)
                 .choice()
-                    .when(exchangeProperty(ApiHandlers.AFTER_SEQ).isNotNull())
+                    .when(exchangeProperty(ExchangeProperties.API_AFTER_SEQ).isNotNull())
                         .to("sql:" + MessageSql.THREAD_AFTER_SEQ + "?outputType=SelectList")
                     .otherwise()
                         .to("sql:" + MessageSql.THREAD_PAGE + "?outputType=SelectList")

@@ -1,6 +1,6 @@
 package io.asyncroutes.broker;
 
-import io.asyncroutes.support.Headers;
+import io.asyncroutes.message.Headers;
 import java.nio.charset.StandardCharsets;
 import java.util.HashMap;
 import java.util.Map;

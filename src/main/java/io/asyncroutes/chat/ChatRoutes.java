@@ -2,11 +2,12 @@ package io.asyncroutes.chat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.asyncroutes.fetch.FetchGather;
-import io.asyncroutes.pipeline.MessageResult;
+import io.asyncroutes.fetch.HttpRetryConfiguration;
+import io.asyncroutes.message.ExchangeProperties;
+import io.asyncroutes.message.Headers;
+import io.asyncroutes.message.MessageResult;
 import io.asyncroutes.state.ThreadHistory;
-import io.asyncroutes.support.Headers;
 import io.asyncroutes.support.Json;
-import io.asyncroutes.support.SharedRouteConfigurations;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.function.Consumer;
@@ -20,10 +21,10 @@ import org.apache.camel.builder.RouteBuilder;
  * <ul>
  *   <li>{@code chat-stream}: body {@link ChatCall} → body {@link ChatStream}. Opens the upstream
  *   stream and returns once the first chunk is there, so the shared
- *   {@value SharedRouteConfigurations#HTTP_RETRY} configuration retries a failure only before the
+ *   {@value HttpRetryConfiguration#HTTP_RETRY} configuration retries a failure only before the
  *   first chunk; after it, an upstream error becomes an {@code error} event.</li>
  *   <li>{@code read-history}: the thread's recent turns from Redis for a reply, as property
- *   {@link Headers#REPLY_HISTORY}; one of the sources {@code handle-message} gathers in parallel
+ *   {@link ExchangeProperties#REPLY_HISTORY}; one of the sources {@code handle-message} gathers in parallel
  *   (multicast) before {@code chat-reply}.</li>
  *   <li>{@code chat-reply}: the reply step of {@code handle-message}. Builds the conversation from
  *   the system prompt, the thread's history (Redis), the fetched context and the message, streams the answer (each chunk to
@@ -44,8 +45,8 @@ public class ChatRoutes extends RouteBuilder {
     @Override
     public void configure() {
         from("direct:chat-stream").routeId("chat-stream")
-                .routeConfigurationId(SharedRouteConfigurations.HTTP_RETRY)
-                .setProperty(SharedRouteConfigurations.RETRY_TARGET, constant("LLM " + client.settings().getBaseUrl()))
+                .routeConfigurationId(HttpRetryConfiguration.HTTP_RETRY)
+                .setProperty(ExchangeProperties.RETRY_TARGET, constant("LLM " + client.settings().getBaseUrl()))
                 .process(exchange -> {
                     ChatCall call = exchange.getMessage().getBody(ChatCall.class);
                     ChatStream stream = client.start(call.turns(), call.model(), call.onChunk());
@@ -56,7 +57,7 @@ public class ChatRoutes extends RouteBuilder {
         from("direct:read-history").routeId("read-history")
                 .process(exchange -> {
                     MessageResult result = exchange.getMessage().getBody(MessageResult.class);
-                    exchange.setProperty(Headers.REPLY_HISTORY,
+                    exchange.setProperty(ExchangeProperties.REPLY_HISTORY,
                             history.recent(result.getThreadId(), client.settings().getHistoryTurns()));
                 });
 
@@ -72,7 +73,7 @@ public class ChatRoutes extends RouteBuilder {
                     Consumer<String> onChunk = chunkEndpoint == null || chunkEndpoint.isBlank() ? null
                             : chunk -> template.sendBodyAndHeader(chunkEndpoint, chunk, Headers.MESSAGE_ID, result.getId());
                     @SuppressWarnings("unchecked")
-                    List<String> turns = exchange.getProperty(Headers.REPLY_HISTORY, List.class);
+                    List<String> turns = exchange.getProperty(ExchangeProperties.REPLY_HISTORY, List.class);
                     if (turns == null) { // not gathered beforehand
                         turns = history.recent(result.getThreadId(), client.settings().getHistoryTurns());
                     }

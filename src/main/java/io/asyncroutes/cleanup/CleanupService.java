@@ -1,5 +1,6 @@
 package io.asyncroutes.cleanup;
 
+import io.asyncroutes.message.ExchangeProperties;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.sql.Timestamp;
@@ -26,8 +27,6 @@ public class CleanupService {
     public static final String METRIC = "ar.cleanup.removed";
     /** Kind tag of the database rows past retention. */
     public static final String KIND_ROWS = "db-rows";
-    /** Exchange property holding the tick time. */
-    public static final String TICK = "arCleanupTick";
 
     private static final Logger LOG = LoggerFactory.getLogger(CleanupService.class);
 
@@ -47,7 +46,7 @@ public class CleanupService {
     /** Rows received before this are past retention; the value bound to {@code :#cutoff}. */
     public Timestamp cutoff(Exchange exchange) {
         Instant tick = tick(exchange);
-        exchange.setProperty(TICK, tick);
+        exchange.setProperty(ExchangeProperties.CLEANUP_TICK, tick);
         return Timestamp.from(tick.minus(retention));
     }
 
@@ -56,7 +55,7 @@ public class CleanupService {
      * logs and counts everything, and returns the per-kind counts (the exchange's new body).
      */
     public Map<String, Long> finish(Exchange exchange) {
-        Instant tick = exchange.getProperty(TICK, Instant.class);
+        Instant tick = exchange.getProperty(ExchangeProperties.CLEANUP_TICK, Instant.class);
         if (tick == null) {
             tick = tick(exchange);
         }

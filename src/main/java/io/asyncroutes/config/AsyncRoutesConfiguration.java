@@ -3,19 +3,21 @@ package io.asyncroutes.config;
 import io.asyncroutes.api.ApiRoutes;
 import io.asyncroutes.chat.ChatRoutes;
 import io.asyncroutes.chat.LlmClient;
-import io.asyncroutes.state.ThreadHistory;
+import io.asyncroutes.cleanup.CleanupTask;
 import io.asyncroutes.fetch.FetchRoutes;
+import io.asyncroutes.fetch.HttpRetryConfiguration;
 import io.asyncroutes.intake.InboundAcknowledgement;
 import io.asyncroutes.intake.MessageValidator;
-import io.asyncroutes.cleanup.CleanupTask;
 import io.asyncroutes.ordering.KeyedResequencer;
 import io.asyncroutes.ordering.OrderingRoutes;
 import io.asyncroutes.ordering.SeqStore;
-import io.micrometer.core.instrument.MeterRegistry;
-import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.asyncroutes.persistence.PersistRoutes;
 import io.asyncroutes.pipeline.HandleRoutes;
+import io.asyncroutes.settings.AppSettings;
+import io.asyncroutes.state.ThreadHistory;
 import io.asyncroutes.support.SharedRouteConfigurations;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import org.apache.camel.spi.IdempotentRepository;
 import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.boot.context.properties.ConfigurationProperties;
@@ -49,7 +51,13 @@ public class AsyncRoutesConfiguration {
 
     @Bean
     public SharedRouteConfigurations sharedRouteConfigurations(AppSettings settings) {
-        return new SharedRouteConfigurations(settings);
+        return new SharedRouteConfigurations(settings.getPersistence().getRetryInitialDelay(),
+                settings.getPersistence().getRetryMaxDelay());
+    }
+
+    @Bean
+    public HttpRetryConfiguration httpRetryConfiguration(AppSettings settings) {
+        return new HttpRetryConfiguration(settings.getRetry());
     }
 
     @Bean

@@ -1,5 +1,6 @@
 package io.asyncroutes.config;
 
+import io.asyncroutes.settings.AppSettings;
 import java.net.InetAddress;
 import java.util.Map;
 import java.util.Properties;

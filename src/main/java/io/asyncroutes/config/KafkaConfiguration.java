@@ -3,6 +3,7 @@ package io.asyncroutes.config;
 import io.asyncroutes.intake.KafkaCommitWindow;
 import io.asyncroutes.kafka.KafkaBridgeRoutes;
 import io.asyncroutes.kafka.WindowSubscribeAdapter;
+import io.asyncroutes.settings.KafkaSettings;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.util.ArrayList;

@@ -5,6 +5,7 @@ import io.asyncroutes.cluster.PartitionLeases;
 import io.asyncroutes.cluster.PartitionOwnership;
 import io.asyncroutes.intake.InboundAcknowledgement;
 import io.asyncroutes.persistence.PersistRoutes;
+import io.asyncroutes.settings.AppSettings;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.util.Arrays;

@@ -18,7 +18,7 @@ import org.springframework.context.annotation.Configuration;
 import org.springframework.core.env.Environment;
 
 /**
- * RabbitMQ topology of the {@code services} profile (SPEC §4 Ordering): consistent-hash exchanges
+ * RabbitMQ topology of the {@code services} profile (README "Ordering" and "Scaling out"): consistent-hash exchanges
  * that spread thread ids over single-active-consumer queues. A thread id always lands on the same
  * queue, and that queue has one active consumer across all instances, so several instances keep
  * per-thread order the way Artemis message groups do:

@@ -3,6 +3,7 @@ package io.asyncroutes.config;
 import io.asyncroutes.cleanup.CleanupService;
 import io.asyncroutes.cleanup.CleanupTask;
 import io.asyncroutes.ordering.RedisSeqStore;
+import io.asyncroutes.settings.AppSettings;
 import io.asyncroutes.state.HandledRecord;
 import io.asyncroutes.state.MessageIdRepository;
 import io.asyncroutes.state.RedisTtlSweep;

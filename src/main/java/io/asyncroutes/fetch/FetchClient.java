@@ -2,7 +2,8 @@ package io.asyncroutes.fetch;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
-import io.asyncroutes.config.AppSettings;
+import io.asyncroutes.message.ExchangeProperties;
+import io.asyncroutes.settings.AppSettings;
 import io.asyncroutes.support.Json;
 import io.asyncroutes.support.SharedRouteConfigurations;
 import java.io.IOException;
@@ -11,10 +12,10 @@ import java.io.OutputStream;
 import java.net.InetAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
-import java.nio.charset.StandardCharsets;
 import java.net.SocketTimeoutException;
 import java.net.URI;
 import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.Executor;
@@ -74,7 +75,7 @@ import org.apache.hc.core5.util.Timeout;
  *   system proxy (a proxy would be resolved and checked instead of the target);</li>
  *   <li>the body is read up to {@code app.fetch.max-response-bytes} and the connection is dropped
  *   past that;</li>
- *   <li>a request never outlives the caller's deadline ({@link SharedRouteConfigurations#DEADLINE})
+ *   <li>a request never outlives the caller's deadline ({@link ExchangeProperties#DEADLINE})
  *   nor its connect + response timeouts together: a cut-off timer ends it (and frees its permit)
  *   whatever the connection is doing.</li>
  * </ul>
@@ -209,7 +210,7 @@ public class FetchClient extends AsyncProcessorSupport {
     @Override
     public boolean process(Exchange exchange, AsyncCallback callback) {
         String url = exchange.getMessage().getBody(String.class);
-        long deadline = exchange.getProperty(SharedRouteConfigurations.DEADLINE, Long.MAX_VALUE, Long.class);
+        long deadline = exchange.getProperty(ExchangeProperties.DEADLINE, Long.MAX_VALUE, Long.class);
         permits.acquire(() -> send(exchange, url, deadline, callback));
         // always completed from the completions executor, never on this thread
         return false;
@@ -337,7 +338,7 @@ public class FetchClient extends AsyncProcessorSupport {
             }
             JsonNode json = parseJson(response.body);
             int attempts = exchange.getMessage().getHeader(Exchange.REDELIVERY_COUNTER, 0, Integer.class) + 1;
-            long millis = System.currentTimeMillis() - exchange.getProperty(FetchGather.FETCH_STARTED, Long.class);
+            long millis = System.currentTimeMillis() - exchange.getProperty(ExchangeProperties.FETCH_ITEM_STARTED, Long.class);
             return FetchItem.ok(url, response.status, json, attempts, millis);
         }
     }

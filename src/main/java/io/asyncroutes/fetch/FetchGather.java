@@ -1,6 +1,7 @@
 package io.asyncroutes.fetch;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import io.asyncroutes.message.ExchangeProperties;
 import io.asyncroutes.support.SharedRouteConfigurations;
 import io.asyncroutes.support.TransientErrors;
 import java.util.ArrayList;
@@ -16,11 +17,6 @@ import org.apache.camel.Exchange;
  * the deadline passes are reported as {@value FetchItem#DEADLINE_EXCEEDED}.
  */
 public class FetchGather implements AggregationStrategy {
-
-    static final String URLS = "arFetchUrls";
-    static final String STARTED = "arFetchStarted";
-    static final String ITEMS = "arFetchItems";
-    static final String FETCH_STARTED = "arFetchItemStarted";
 
     @Override
     public Exchange aggregate(Exchange gathered, Exchange item) {
@@ -43,11 +39,11 @@ public class FetchGather implements AggregationStrategy {
     public void onCompletion(Exchange gathered, Exchange original) {
         Exchange target = gathered != null ? gathered : original;
         List<String> urls = urls(original != null ? original : target);
-        JsonNode[] items = target.getProperty(ITEMS, JsonNode[].class);
+        JsonNode[] items = target.getProperty(ExchangeProperties.FETCH_ITEMS, JsonNode[].class);
         if (items == null) {
             items = new JsonNode[urls.size()];
         }
-        long started = target.getProperty(STARTED, System.currentTimeMillis(), Long.class);
+        long started = target.getProperty(ExchangeProperties.FETCH_STARTED, System.currentTimeMillis(), Long.class);
         long millis = System.currentTimeMillis() - started;
         for (int i = 0; i < items.length; i++) {
             if (items[i] == null) {
@@ -55,22 +51,22 @@ public class FetchGather implements AggregationStrategy {
             }
         }
         target.getMessage().setBody(new ArrayList<>(Arrays.asList(items)));
-        target.removeProperty(ITEMS);
+        target.removeProperty(ExchangeProperties.FETCH_ITEMS);
         target.setException(null);
     }
 
     private static JsonNode[] items(Exchange target, Exchange item) {
-        JsonNode[] items = target.getProperty(ITEMS, JsonNode[].class);
+        JsonNode[] items = target.getProperty(ExchangeProperties.FETCH_ITEMS, JsonNode[].class);
         if (items == null) {
             items = new JsonNode[urls(item).size()];
-            target.setProperty(ITEMS, items);
+            target.setProperty(ExchangeProperties.FETCH_ITEMS, items);
         }
         return items;
     }
 
     @SuppressWarnings("unchecked")
     private static List<String> urls(Exchange exchange) {
-        return exchange.getProperty(URLS, List.class);
+        return exchange.getProperty(ExchangeProperties.FETCH_URLS, List.class);
     }
 
     private static JsonNode errorItem(Exchange item) {
@@ -78,8 +74,8 @@ public class FetchGather implements AggregationStrategy {
         String url = urls(item).get(item.getProperty(Exchange.SPLIT_INDEX, Integer.class));
         Integer attempts = item.getMessage().getHeader(Exchange.REDELIVERY_COUNTER, 0, Integer.class) + 1;
         // timed to the failure, not to now: parallel results are gathered in input order, later
-        long failedAt = item.getProperty(SharedRouteConfigurations.FAILED_AT, System.currentTimeMillis(), Long.class);
-        long started = item.getProperty(FETCH_STARTED, failedAt, Long.class);
+        long failedAt = item.getProperty(ExchangeProperties.FAILED_AT, System.currentTimeMillis(), Long.class);
+        long started = item.getProperty(ExchangeProperties.FETCH_ITEM_STARTED, failedAt, Long.class);
         Integer status = e instanceof UpstreamStatusException s ? s.status() : null;
         return FetchItem.error(url, status, describe(e), attempts, failedAt - started);
     }

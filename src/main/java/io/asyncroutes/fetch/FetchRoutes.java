@@ -1,8 +1,8 @@
 package io.asyncroutes.fetch;
 
-import io.asyncroutes.config.AppSettings;
-import io.asyncroutes.pipeline.MessageResult;
-import io.asyncroutes.support.SharedRouteConfigurations;
+import io.asyncroutes.message.ExchangeProperties;
+import io.asyncroutes.message.MessageResult;
+import io.asyncroutes.settings.AppSettings;
 import java.time.Duration;
 import java.time.ZonedDateTime;
 import java.time.format.DateTimeFormatter;
@@ -25,7 +25,7 @@ import org.apache.camel.spi.ThreadPoolProfile;
  *   <li>{@code fetch-context}: the pipeline step of {@code handle-message}: a message's
  *   {@code fetch} URLs through {@code fetch-all} into its result's {@code context}.</li>
  *   <li>{@code fetch-one}: SSRF check, then one logical fetch, retried on transient failures by the
- *   shared route configuration {@value SharedRouteConfigurations#HTTP_RETRY} (asynchronous
+ *   shared route configuration {@value HttpRetryConfiguration#HTTP_RETRY} (asynchronous
  *   delayed redelivery: no thread waits out a backoff either).</li>
  *   <li>{@code fetch-attempt}: one HTTP GET with {@link FetchClient}: a non-2xx status, a non-JSON
  *   body or an oversized body is an error, never a success.</li>
@@ -78,9 +78,9 @@ public class FetchRoutes extends RouteBuilder {
         from("direct:fetch-all").routeId("fetch-all")
                 .process(exchange -> {
                     long now = System.currentTimeMillis();
-                    exchange.setProperty(FetchGather.URLS, List.copyOf(exchange.getMessage().getBody(List.class)));
-                    exchange.setProperty(FetchGather.STARTED, now);
-                    exchange.setProperty(SharedRouteConfigurations.DEADLINE, now + deadline);
+                    exchange.setProperty(ExchangeProperties.FETCH_URLS, List.copyOf(exchange.getMessage().getBody(List.class)));
+                    exchange.setProperty(ExchangeProperties.FETCH_STARTED, now);
+                    exchange.setProperty(ExchangeProperties.DEADLINE, now + deadline);
                 })
                 .split(body(), new FetchGather())
                     .parallelProcessing()
@@ -96,19 +96,19 @@ public class FetchRoutes extends RouteBuilder {
         from("direct:fetch-context").routeId("fetch-context")
                 // nothing to fetch: the context stays empty (a reply message gathers this branch either way)
                 .filter(exchange -> !exchange.getMessage().getBody(MessageResult.class).getFetch().isEmpty())
-                .setProperty("arResult", body())
+                .setProperty(ExchangeProperties.RESULT, body())
                 .setBody(simple("${body.fetch}"))
                 .to("direct:fetch-all")
                 .process(exchange -> {
-                    MessageResult result = exchange.getProperty("arResult", MessageResult.class);
+                    MessageResult result = exchange.getProperty(ExchangeProperties.RESULT, MessageResult.class);
                     result.setContext(exchange.getMessage().getBody(List.class));
                     exchange.getMessage().setBody(result);
                 });
 
         from("direct:fetch-one").routeId("fetch-one")
-                .routeConfigurationId(SharedRouteConfigurations.HTTP_RETRY)
+                .routeConfigurationId(HttpRetryConfiguration.HTTP_RETRY)
                 .process(exchange -> {
-                    exchange.setProperty(FetchGather.FETCH_STARTED, System.currentTimeMillis());
+                    exchange.setProperty(ExchangeProperties.FETCH_ITEM_STARTED, System.currentTimeMillis());
                     guard.checkUrl(exchange.getMessage().getBody(String.class));
                 })
                 .to("direct:fetch-attempt");

@@ -1,14 +1,15 @@
 package io.asyncroutes.intake;
 
+import io.asyncroutes.message.ExchangeProperties;
 import java.time.Duration;
-import java.util.concurrent.Executors;
-import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.apache.camel.CamelContext;
 import org.apache.camel.CamelContextAware;
 import org.apache.camel.Endpoint;
@@ -64,9 +65,9 @@ public class InboundAcknowledgement extends ServiceSupport implements Processor,
 
     @Override
     public void process(Exchange exchange) {
-        KafkaCommitWindow.Delivery kafka = exchange.getProperty(KafkaCommitWindow.DELIVERY, KafkaCommitWindow.Delivery.class);
+        KafkaCommitWindow.Delivery kafka = exchange.getProperty(ExchangeProperties.KAFKA_DELIVERY, KafkaCommitWindow.Delivery.class);
         if (kafka != null) {
-            exchange.setProperty(io.asyncroutes.support.Headers.STILL_OWNED, (java.util.function.BooleanSupplier) kafka::claim);
+            exchange.setProperty(ExchangeProperties.STILL_OWNED, (java.util.function.BooleanSupplier) kafka::claim);
             exchange.getExchangeExtension().addOnCompletion(new Settle(new KafkaRetry(kafka, exchange, template)));
             return;
         }
@@ -450,7 +451,7 @@ public class InboundAcknowledgement extends ServiceSupport implements Processor,
             template.send(origin, copy -> {
                 copy.getIn().setHeaders(new HashMap<>(headers));
                 copy.getIn().setBody(body);
-                copy.setProperty(KafkaCommitWindow.DELIVERY, delivery);
+                copy.setProperty(ExchangeProperties.KAFKA_DELIVERY, delivery);
                 copy.setPattern(org.apache.camel.ExchangePattern.InOnly);
             });
         }

@@ -28,9 +28,6 @@ import java.util.function.Predicate;
  */
 public final class KafkaCommitWindow {
 
-    /** Exchange property carrying the {@link Delivery} of the record a (copied) exchange handles. */
-    public static final String DELIVERY = "arKafkaDelivery";
-
     /** One topic partition. */
     public record Partition(String topic, int partition) {
         @Override

@@ -1,8 +1,9 @@
 package io.asyncroutes.kafka;
 
-import io.asyncroutes.config.KafkaSettings;
 import io.asyncroutes.intake.KafkaCommitWindow;
-import io.asyncroutes.support.Headers;
+import io.asyncroutes.message.ExchangeProperties;
+import io.asyncroutes.message.Headers;
+import io.asyncroutes.settings.KafkaSettings;
 import org.apache.camel.Exchange;
 import org.apache.camel.ExchangePattern;
 import org.apache.camel.Message;
@@ -59,7 +60,7 @@ public class KafkaBridgeRoutes extends RouteBuilder {
                 .pausable(new WindowConsumerListener(window), ignored -> true)
                 .process(exchange -> {
                     Message in = exchange.getMessage();
-                    exchange.setProperty(KafkaCommitWindow.DELIVERY, window.received(
+                    exchange.setProperty(ExchangeProperties.KAFKA_DELIVERY, window.received(
                             in.getHeader(KafkaConstants.TOPIC, String.class),
                             in.getHeader(KafkaConstants.PARTITION, Integer.class),
                             in.getHeader(KafkaConstants.OFFSET, Long.class)));

@@ -1,7 +1,8 @@
 package io.asyncroutes.ordering;
 
+import io.asyncroutes.message.ExchangeProperties;
+import io.asyncroutes.message.Headers;
 import io.asyncroutes.support.DaemonThreads;
-import io.asyncroutes.support.Headers;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -30,8 +31,8 @@ import org.slf4j.LoggerFactory;
  * inside the gate asynchronously: {@link #process} returns {@code false}, so an asynchronous consumer
  * goes on reading the queue (its predecessor is usually right behind it) while nothing is re-enqueued.
  *
- * <p>A seq duplicate leaves at once with {@link Exchange#DUPLICATE_MESSAGE} and {@link #SEQ_DUPLICATE}
- * set; a late predecessor (its gap was skipped before it came) passes with {@link #LATE} set.
+ * <p>A seq duplicate leaves at once with {@link Exchange#DUPLICATE_MESSAGE} and {@link ExchangeProperties#ORDERING_SEQ_DUPLICATE}
+ * set; a late predecessor (its gap was skipped before it came) passes with {@link ExchangeProperties#ORDERING_LATE} set.
  *
  * <p>A released exchange continues on this gate's own pool, never on the thread that ended the
  * previous turn, unless {@link #setReleaseOnEndingThread} says so.
@@ -39,14 +40,6 @@ import org.slf4j.LoggerFactory;
 public class KeyedResequencer extends AsyncProcessorSupport {
 
     private static final Logger LOG = LoggerFactory.getLogger(KeyedResequencer.class);
-    /** Exchange property set on exchanges that went through the gate (guards against gating twice). */
-    public static final String GATED = "arOrderingGated";
-    /** Exchange property set on a seq duplicate, beside {@link Exchange#DUPLICATE_MESSAGE}. */
-    public static final String SEQ_DUPLICATE = "arOrderingSeqDuplicate";
-    /** Exchange property set on a late predecessor: handled, stored with status {@code late}. */
-    public static final String LATE = "arOrderingLate";
-    /** Exchange property: the {@link ThreadOrderingEngine.Ticket} of the turn the exchange holds. */
-    public static final String TURN = "arOrderingTurn";
 
     private final Function<Exchange, String> keyOf;
     private final Function<Exchange, Long> seqOf;
@@ -111,7 +104,7 @@ public class KeyedResequencer extends AsyncProcessorSupport {
     @Override
     public boolean process(Exchange exchange, AsyncCallback callback) {
         if (Boolean.TRUE.equals(exchange.getProperty(Exchange.DUPLICATE_MESSAGE, Boolean.class))
-                || exchange.getProperty(GATED) != null) {
+                || exchange.getProperty(ExchangeProperties.ORDERING_GATED) != null) {
             callback.done(true); // already a duplicate by id, or already holding a turn
             return true;
         }
@@ -159,18 +152,18 @@ public class KeyedResequencer extends AsyncProcessorSupport {
         switch (ticket.verdict()) {
             case DUPLICATE -> {
                 exchange.setProperty(Exchange.DUPLICATE_MESSAGE, Boolean.TRUE);
-                exchange.setProperty(SEQ_DUPLICATE, Boolean.TRUE);
+                exchange.setProperty(ExchangeProperties.ORDERING_SEQ_DUPLICATE, Boolean.TRUE);
             }
-            case LATE -> exchange.setProperty(LATE, Boolean.TRUE);
+            case LATE -> exchange.setProperty(ExchangeProperties.ORDERING_LATE, Boolean.TRUE);
             case IN_ORDER -> {
             }
         }
         if (ticket.holdsTurn()) {
-            exchange.setProperty(GATED, Boolean.TRUE);
-            exchange.setProperty(TURN, ticket);
+            exchange.setProperty(ExchangeProperties.ORDERING_GATED, Boolean.TRUE);
+            exchange.setProperty(ExchangeProperties.ORDERING_TURN, ticket);
             exchange.getExchangeExtension().addOnCompletion(new TurnEnd(ticket));
         }
-        if (exchange.getProperty(Headers.STILL_OWNED) instanceof java.util.function.BooleanSupplier owned
+        if (exchange.getProperty(ExchangeProperties.STILL_OWNED) instanceof java.util.function.BooleanSupplier owned
                 && !owned.getAsBoolean()) {
             // its source moved to another instance while it waited (a Kafka rebalance): the new owner
             // handles its copy, so this one stops here, its turn ending as not handled
@@ -195,13 +188,13 @@ public class KeyedResequencer extends AsyncProcessorSupport {
         @Override
         public void onDone(Exchange exchange) {
             engine.end(ticket, !exchange.isFailed() && !exchange.isRollbackOnly()
-                    && !Boolean.TRUE.equals(exchange.getProperty(SEQ_DUPLICATE, Boolean.class)));
+                    && !Boolean.TRUE.equals(exchange.getProperty(ExchangeProperties.ORDERING_SEQ_DUPLICATE, Boolean.class)));
         }
     }
 
     /** The turn an exchange holds (null if it holds none): its thread's state once handled, see {@link ThreadOrderingEngine.Ticket#stateIfHandled}. */
     public static ThreadOrderingEngine.Ticket turnOf(Exchange exchange) {
-        return exchange.getProperty(TURN, ThreadOrderingEngine.Ticket.class);
+        return exchange.getProperty(ExchangeProperties.ORDERING_TURN, ThreadOrderingEngine.Ticket.class);
     }
 
     /** See {@link ThreadOrderingEngine#setRedeliveryHold}: successors wait this long for a failed message's redelivery. */

@@ -1,7 +1,8 @@
 package io.asyncroutes.ordering;
 
-import io.asyncroutes.config.AppSettings;
-import io.asyncroutes.pipeline.MessageResult;
+import io.asyncroutes.message.ExchangeProperties;
+import io.asyncroutes.message.MessageResult;
+import io.asyncroutes.settings.AppSettings;
 import io.micrometer.core.instrument.MeterRegistry;
 import org.apache.camel.Exchange;
 import org.apache.camel.builder.RouteBuilder;
@@ -12,7 +13,7 @@ import org.apache.camel.builder.RouteBuilder;
  * An exchange leaves this route holding its thread's turn and keeps it until it completes, so the
  * rest of {@code handle-message} (handling, persistence hand-off, result) runs one message per thread
  * at a time. A seq duplicate leaves with {@link Exchange#DUPLICATE_MESSAGE} set, a late predecessor
- * with {@link KeyedResequencer#LATE}.
+ * with {@link ExchangeProperties#ORDERING_LATE}.
  */
 public class OrderingRoutes extends RouteBuilder {
 

@@ -1,9 +1,9 @@
 package io.asyncroutes.persistence;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import io.asyncroutes.support.RejectedInputException;
-import io.asyncroutes.support.Headers;
+import io.asyncroutes.message.Headers;
 import io.asyncroutes.support.Json;
+import io.asyncroutes.support.RejectedInputException;
 import io.asyncroutes.support.TransientErrors;
 import java.sql.Timestamp;
 import java.util.ArrayList;

@@ -1,6 +1,7 @@
 package io.asyncroutes.persistence;
 
-import io.asyncroutes.support.Headers;
+import io.asyncroutes.message.ExchangeProperties;
+import io.asyncroutes.message.Headers;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.BlockingQueue;
@@ -62,11 +63,11 @@ public class HandoffBatcher extends ServiceSupport implements Processor, CamelCo
         }
     }
 
-    /** Body: the result JSON; header {@link Headers#JMS_GROUP}: its thread id; property {@link Headers#HANDOFF}: the future to complete. */
+    /** Body: the result JSON; header {@link Headers#JMS_GROUP}: its thread id; property {@link ExchangeProperties#HANDOFF}: the future to complete. */
     @Override
     @SuppressWarnings("unchecked")
     public void process(Exchange exchange) throws InterruptedException {
-        CompletableFuture<Void> handoff = exchange.getProperty(Headers.HANDOFF, CompletableFuture.class);
+        CompletableFuture<Void> handoff = exchange.getProperty(ExchangeProperties.HANDOFF, CompletableFuture.class);
         if (!running) {
             handoff.completeExceptionally(new IllegalStateException("persistence hand-off is stopped"));
             return;

@@ -1,6 +1,6 @@
 package io.asyncroutes.persistence;
 
-import io.asyncroutes.config.AppSettings;
+import io.asyncroutes.settings.AppSettings;
 import io.asyncroutes.support.SharedRouteConfigurations;
 import org.apache.camel.builder.RouteBuilder;
 

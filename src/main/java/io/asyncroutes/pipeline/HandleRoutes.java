@@ -1,11 +1,12 @@
 package io.asyncroutes.pipeline;
 
-import io.asyncroutes.config.AppSettings;
 import io.asyncroutes.intake.MessageValidator;
-import io.asyncroutes.intake.ThreadMessage;
-import io.asyncroutes.ordering.KeyedResequencer;
+import io.asyncroutes.message.ExchangeProperties;
+import io.asyncroutes.message.Headers;
+import io.asyncroutes.message.MessageResult;
+import io.asyncroutes.message.ThreadMessage;
 import io.asyncroutes.persistence.HandoffException;
-import io.asyncroutes.support.Headers;
+import io.asyncroutes.settings.AppSettings;
 import io.asyncroutes.support.Json;
 import java.time.Instant;
 import java.util.concurrent.CompletableFuture;
@@ -53,9 +54,6 @@ public class HandleRoutes extends RouteBuilder {
         this.settings = settings;
     }
 
-    /** Exchange property: whether {@code publish-result} also stores the result (hands it to persistence). */
-    static final String STORE = "arStoreResult";
-
     @Override
     public void configure() {
         from("direct:handle-message").routeId("handle-message")
@@ -67,7 +65,7 @@ public class HandleRoutes extends RouteBuilder {
                 // message per thread is in flight, so two copies of one id are never handled side by side
                 .to("direct:order-by-thread")
                 .choice()
-                    .when(exchangeProperty(KeyedResequencer.SEQ_DUPLICATE).isEqualTo(true))
+                    .when(exchangeProperty(ExchangeProperties.ORDERING_SEQ_DUPLICATE).isEqualTo(true))
                         // a seq duplicate under a new id is recorded as such; a redelivered copy of a handled
                         // message (its ack lost with a broker connection) is an id duplicate: its row is the
                         // handled one, which may still be on its way to the database and must not lose to this
@@ -98,9 +96,9 @@ public class HandleRoutes extends RouteBuilder {
                                             .to("direct:fetch-context")
                                     .end()
                                     .process(this::finish)
-                                    .setProperty(STORE, constant(true))
+                                    .setProperty(ExchangeProperties.STORE_RESULT, constant(true))
                                     // publish-result leaves the body as JSON; append-history needs the result
-                                    .setProperty(Headers.RESULT, body())
+                                    .setProperty(ExchangeProperties.RESULT, body())
                                     .to("direct:publish-result")
                                     // once the result is durable: its turns, its id and its thread's
                                     // ordering state in one Redis round trip
@@ -116,8 +114,8 @@ public class HandleRoutes extends RouteBuilder {
                 .process(exchange -> exchange.getMessage().setHeader(Headers.JMS_GROUP, result(exchange).getThreadId()))
                 .setBody(exchange -> Json.write(exchange.getMessage().getBody()))
                 .choice()
-                    .when(exchangeProperty(STORE).isEqualTo(true))
-                        .process(exchange -> exchange.setProperty(Headers.HANDOFF, new CompletableFuture<Void>()))
+                    .when(exchangeProperty(ExchangeProperties.STORE_RESULT).isEqualTo(true))
+                        .process(exchange -> exchange.setProperty(ExchangeProperties.HANDOFF, new CompletableFuture<Void>()))
                         .wireTap("direct:persist-handoff")
                         .to(ExchangePattern.InOnly, "{{app.endpoints.results}}")
                         .process(new AwaitHandoff())
@@ -135,14 +133,14 @@ public class HandleRoutes extends RouteBuilder {
     private void duplicate(Exchange exchange, boolean store) {
         MessageResult result = exchange.getMessage().getBody(MessageResult.class);
         result.setStatus(MessageResult.DUPLICATE);
-        exchange.setProperty(STORE, store);
+        exchange.setProperty(ExchangeProperties.STORE_RESULT, store);
         log.info("Duplicate message {} of thread {}: not processed again", result.getId(), result.getThreadId());
     }
 
     private void finish(Exchange exchange) {
         MessageResult result = exchange.getMessage().getBody(MessageResult.class);
         if (result.getStatus() == null) {
-            result.setStatus(Boolean.TRUE.equals(exchange.getProperty(KeyedResequencer.LATE, Boolean.class))
+            result.setStatus(Boolean.TRUE.equals(exchange.getProperty(ExchangeProperties.ORDERING_LATE, Boolean.class))
                     ? MessageResult.LATE : MessageResult.PROCESSED);
         }
         result.setProcessedAt(Instant.now());
@@ -169,7 +167,7 @@ public class HandleRoutes extends RouteBuilder {
         @Override
         @SuppressWarnings("unchecked")
         public boolean process(Exchange exchange, AsyncCallback callback) {
-            CompletableFuture<Void> handoff = exchange.getProperty(Headers.HANDOFF, CompletableFuture.class);
+            CompletableFuture<Void> handoff = exchange.getProperty(ExchangeProperties.HANDOFF, CompletableFuture.class);
             if (handoff.isDone()) {
                 settle(exchange, handoff);
                 callback.done(true);

@@ -1,12 +1,13 @@
 package io.asyncroutes.state;
 
 import io.asyncroutes.intake.MessageValidator;
+import io.asyncroutes.message.ExchangeProperties;
+import io.asyncroutes.message.Headers;
+import io.asyncroutes.message.MessageResult;
 import io.asyncroutes.ordering.KeyedResequencer;
 import io.asyncroutes.ordering.RedisSeqStore;
 import io.asyncroutes.ordering.SeqState;
 import io.asyncroutes.ordering.ThreadOrderingEngine;
-import io.asyncroutes.pipeline.MessageResult;
-import io.asyncroutes.support.Headers;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -73,9 +74,9 @@ public class HandledRecord {
         this.seqStore = seqStore;
     }
 
-    /** Records the exchange's handled result (property {@link Headers#RESULT}, else the body); route {@code append-history}. */
+    /** Records the exchange's handled result (property {@link ExchangeProperties#RESULT}, else the body); route {@code append-history}. */
     public void record(Exchange exchange) {
-        MessageResult result = exchange.getProperty(Headers.RESULT, MessageResult.class);
+        MessageResult result = exchange.getProperty(ExchangeProperties.RESULT, MessageResult.class);
         if (result == null) {
             result = exchange.getMessage().getBody(MessageResult.class);
         }
@@ -105,7 +106,7 @@ public class HandledRecord {
         }
         redis.execute(RECORD, keys, args);
         // only now: a failed script leaves the key and the state to be written the usual way
-        exchange.setProperty(Headers.ID_RECORDED, result.getId());
+        exchange.setProperty(ExchangeProperties.ID_RECORDED, result.getId());
         if (state != null) {
             turn.stateRecorded(state);
         }

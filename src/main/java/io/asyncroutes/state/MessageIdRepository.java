@@ -1,6 +1,7 @@
 package io.asyncroutes.state;
 
-import io.asyncroutes.support.Headers;
+import io.asyncroutes.message.ExchangeProperties;
+import io.asyncroutes.message.Headers;
 import java.time.Duration;
 import org.apache.camel.Exchange;
 import org.apache.camel.component.redis.processor.idempotent.SpringRedisStringIdempotentRepository;
@@ -24,7 +25,7 @@ public class MessageIdRepository extends SpringRedisStringIdempotentRepository {
 
     @Override
     public boolean add(Exchange exchange, String key) {
-        if (key.equals(exchange.getProperty(Headers.ID_RECORDED, String.class))) {
+        if (key.equals(exchange.getProperty(ExchangeProperties.ID_RECORDED, String.class))) {
             return true; // written by HandledRecord, in the same round trip as the history and ordering state
         }
         return add(key);

@@ -2,7 +2,7 @@ package io.asyncroutes.state;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.asyncroutes.intake.MessageValidator;
-import io.asyncroutes.pipeline.MessageResult;
+import io.asyncroutes.message.MessageResult;
 import io.asyncroutes.support.Json;
 import java.time.Duration;
 import java.time.Instant;

@@ -15,7 +15,8 @@ import org.apache.camel.Predicate;
  * Tells a failure that goes away by itself (database, Redis or broker unreachable, a timeout)
  * from one that never will (bad data, a bug). Transient failures are retried; the others are
  * dead-lettered with their reason. Framework exceptions are matched by class name so this class
- * needs neither Spring JDBC, Spring Data Redis nor Spring AMQP on the classpath (Karaf, camel-main).
+ * needs neither Spring JDBC, Spring Data Redis nor Spring AMQP on the classpath (Karaf, camel-main);
+ * our own exceptions say so by implementing {@link TransientFailure}, so this class knows no feature.
  */
 public final class TransientErrors {
 
@@ -33,8 +34,7 @@ public final class TransientErrors {
             "jakarta.jms.JMSException",
             "org.springframework.amqp.AmqpException",
             // Kafka's own "try again" family: broker unreachable, request or metadata timeout, not enough replicas
-            "org.apache.kafka.common.errors.RetriableException",
-            "io.asyncroutes.persistence.HandoffException");
+            "org.apache.kafka.common.errors.RetriableException");
 
     /** Usable in {@code onException(...).onWhen(...)}. */
     public static final Predicate TRANSIENT = exchange -> isTransient(caught(exchange));
@@ -51,7 +51,7 @@ public final class TransientErrors {
             if (t instanceof SQLTransientException || t instanceof SQLRecoverableException
                     || t instanceof SQLNonTransientConnectionException
                     || t instanceof IOException || t instanceof TimeoutException
-                    || t instanceof RejectedExecutionException) {
+                    || t instanceof RejectedExecutionException || t instanceof TransientFailure) {
                 return true;
             }
             if (t instanceof SQLException sql && sql.getSQLState() != null && transientSqlState(sql.getSQLState())) {

@@ -15,7 +15,7 @@ import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
 import org.springframework.boot.test.web.server.LocalServerPort;
 
-/** Bad REST input always gets the right 4xx with a JSON error body, never a 5xx (SPEC §4 Intake). */
+/** Bad REST input always gets the right 4xx with a JSON error body, never a 5xx (README "REST API"). */
 class ApiBadInputTest extends EmbeddedProfileTest {
 
     @LocalServerPort

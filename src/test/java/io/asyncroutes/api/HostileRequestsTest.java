@@ -19,7 +19,7 @@ import org.junit.jupiter.api.Test;
 import org.springframework.boot.test.web.server.LocalServerPort;
 
 /**
- * SPEC §6: thousands of malformed and hostile requests (bad JSON, wrong types, huge fields,
+ * README "What happens when…": thousands of malformed and hostile requests (bad JSON, wrong types, huge fields,
  * hostile ids, SSRF URLs, random bytes) from 8 concurrent clients get only 4xx JSON errors, never
  * a 5xx, and the service is healthy afterwards. Seeded, so a failure can be replayed.
  */

@@ -25,7 +25,7 @@ import org.springframework.boot.builder.SpringApplicationBuilder;
 import org.springframework.context.ConfigurableApplicationContext;
 
 /**
- * Fan-out through the public API (SPEC §5, issue #10): wall time of {@code POST /api/fetch} over N
+ * Fan-out through the public API (README "Benchmarks", issue #10): wall time of {@code POST /api/fetch} over N
  * URLs, each answered after a fixed delay by a fast local upstream ({@link UpstreamServer}: Vert.x,
  * timers, no thread per request), measured from the client's side (request sent → whole response
  * received), with the whole application running on its embedded default profile (Tomcat,
@@ -35,7 +35,7 @@ import org.springframework.context.ConfigurableApplicationContext;
  * <p>In the same run, case by case right after ours, the seed's Python {@code fetch_all}
  * ({@code ../shared/peer-python/fanout_bench.py}, aiohttp, limit 100 and unlimited) fetches the same
  * URLs from the same upstream, which also speaks the Python upstream's {@code /item/N?delay_ms=D}.
- * Printed: a Markdown table with medians, p90, ratios and the SPEC targets.
+ * Printed: a Markdown table with medians, p90, ratios and the issue #10 targets.
  *
  * <p>Run on purpose: {@code mvn -B test -Pbench -Dtest=ApiFanOutBenchmark}. Properties:
  * {@code bench.runs} (9), {@code bench.warmup} (3 per case, after a JIT warm-up),

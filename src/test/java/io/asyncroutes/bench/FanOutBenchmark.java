@@ -1,21 +1,21 @@
 package io.asyncroutes.bench;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import io.asyncroutes.config.AppSettings;
 import io.asyncroutes.fetch.FetchRoutes;
+import io.asyncroutes.fetch.HttpRetryConfiguration;
 import io.asyncroutes.fetch.UpstreamServer;
-import io.asyncroutes.support.SharedRouteConfigurations;
+import io.asyncroutes.settings.AppSettings;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
-import org.junit.jupiter.api.Test;
 import org.apache.camel.CamelContext;
 import org.apache.camel.ProducerTemplate;
 import org.apache.camel.impl.DefaultCamelContext;
+import org.junit.jupiter.api.Test;
 
 /**
- * Fan-out benchmark (SPEC §5): wall time of one {@code fetch-all} over N URLs, each answered by a
+ * Fan-out benchmark (README "Benchmarks"): wall time of one {@code fetch-all} over N URLs, each answered by a
  * local upstream after a fixed delay, through the real route (parallel split, the non-blocking
  * {@code FetchClient}, pooled connections, ordered gather), without the HTTP API around it (that is
  * {@link ApiFanOutBenchmark}). Not a test: run on purpose with
@@ -42,7 +42,7 @@ public final class FanOutBenchmark {
         settings.getFetch().setResponseTimeout(Duration.ofSeconds(10));
 
         try (UpstreamServer upstream = new UpstreamServer(); CamelContext camel = new DefaultCamelContext()) {
-            camel.addRoutes(new SharedRouteConfigurations(settings));
+            camel.addRoutes(new HttpRetryConfiguration(settings.getRetry()));
             camel.addRoutes(new FetchRoutes(settings.getFetch()));
             camel.start();
             ProducerTemplate template = camel.createProducerTemplate();

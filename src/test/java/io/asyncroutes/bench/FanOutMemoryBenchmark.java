@@ -12,7 +12,7 @@ import org.junit.jupiter.api.Test;
 import org.springframework.context.ConfigurableApplicationContext;
 
 /**
- * Memory of a large fan-out (SPEC §5, issue #10): the heap a 10 000-URL {@code POST /api/fetch}
+ * Memory of a large fan-out (README "Benchmarks", issue #10): the heap a 10 000-URL {@code POST /api/fetch}
  * adds while it runs, at the default bound of 256 requests in flight. The application runs in this
  * JVM (embedded default profile), started as a user would raise the URL limit
  * ({@code --app.limits.max-fetch-urls=10000}); the upstream is {@link UpstreamServer}, every URL

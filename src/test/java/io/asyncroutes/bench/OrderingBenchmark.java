@@ -15,7 +15,7 @@ import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 
 /**
- * The ordering benchmark of SPEC §5, run on purpose: {@code mvn -B -o test -Pbench}. Not part of the
+ * The ordering benchmark (README "Benchmarks"), run on purpose: {@code mvn -B -o test -Pbench}. Not part of the
  * normal test run (the class name does not match surefire's test patterns).
  *
  * <p>{@code order-by-thread}'s keyed resequencer in a plain CamelContext, the rest of the pipeline

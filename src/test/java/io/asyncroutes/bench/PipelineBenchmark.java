@@ -27,7 +27,7 @@ import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
 
 /**
- * The pipeline benchmark of SPEC §5, run on purpose: {@code mvn -B test -Pbench -Dtest=PipelineBenchmark}
+ * The pipeline benchmark (README "Benchmarks"), run on purpose: {@code mvn -B test -Pbench -Dtest=PipelineBenchmark}
  * (needs PostgreSQL, Redis and RabbitMQ with the consistent-hash plugin on localhost, and {@code wrk}:
  * {@code apt-get install wrk}). The application runs as its own process, as a user runs it.
  *

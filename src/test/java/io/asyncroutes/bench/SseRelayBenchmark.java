@@ -19,7 +19,7 @@ import org.springframework.boot.builder.SpringApplicationBuilder;
 import org.springframework.context.ConfigurableApplicationContext;
 
 /**
- * SSE relay latency (SPEC §5): how long after a chunk leaves the upstream LLM server does the SSE
+ * SSE relay latency (README "Benchmarks"): how long after a chunk leaves the upstream LLM server does the SSE
  * client of {@code POST /api/chat} receive it. The whole application runs (embedded profile,
  * Tomcat, platform-http, the chat-stream route, langchain4j's streaming client); the upstream is
  * {@link LocalOpenAiServer} in the same JVM, so both timestamps come from one clock.

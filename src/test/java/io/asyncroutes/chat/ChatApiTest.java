@@ -4,8 +4,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import io.asyncroutes.message.Headers;
 import io.asyncroutes.support.EmbeddedProfileTest;
-import io.asyncroutes.support.Headers;
 import io.asyncroutes.support.Http;
 import io.asyncroutes.support.Json;
 import java.io.BufferedReader;

@@ -3,8 +3,8 @@ package io.asyncroutes.cleanup;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import io.asyncroutes.config.AppSettings;
 import io.asyncroutes.config.ClusteredQuartzConfiguration;
+import io.asyncroutes.settings.AppSettings;
 import java.time.Duration;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.Test;

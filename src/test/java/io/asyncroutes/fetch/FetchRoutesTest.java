@@ -5,8 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import io.asyncroutes.config.AppSettings;
-import io.asyncroutes.support.SharedRouteConfigurations;
+import io.asyncroutes.settings.AppSettings;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -57,7 +56,7 @@ class FetchRoutesTest {
         settings.getRetry().setMaxDelay(Duration.ofMillis(500));
         customize.accept(settings);
         camel = new DefaultCamelContext();
-        camel.addRoutes(new SharedRouteConfigurations(settings));
+        camel.addRoutes(new HttpRetryConfiguration(settings.getRetry()));
         camel.addRoutes(new FetchRoutes(settings.getFetch()));
         camel.start();
         template = camel.createProducerTemplate();

@@ -3,6 +3,7 @@ package io.asyncroutes.intake;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import io.asyncroutes.message.ExchangeProperties;
 import java.io.IOException;
 import java.time.Duration;
 import java.util.Map;
@@ -52,11 +53,11 @@ class KafkaRetryTest {
             KafkaCommitWindow.Delivery second = window.received("t", 0, 41);
             template.send("seda:handoff", e -> {
                 e.getMessage().setBody("fails twice");
-                e.setProperty(KafkaCommitWindow.DELIVERY, first);
+                e.setProperty(ExchangeProperties.KAFKA_DELIVERY, first);
             });
             template.send("seda:handoff", e -> {
                 e.getMessage().setBody("goes through");
-                e.setProperty(KafkaCommitWindow.DELIVERY, second);
+                e.setProperty(ExchangeProperties.KAFKA_DELIVERY, second);
             });
 
             await().atMost(Duration.ofSeconds(5)).pollInterval(Duration.ofMillis(10))
@@ -103,7 +104,7 @@ class KafkaRetryTest {
             camel.getShutdownStrategy().setTimeout(5);
             camel.start();
             KafkaCommitWindow.Delivery delivery = window.received("t", 3, 7);
-            camel.createProducerTemplate().send("seda:handoff", e -> e.setProperty(KafkaCommitWindow.DELIVERY, delivery));
+            camel.createProducerTemplate().send("seda:handoff", e -> e.setProperty(ExchangeProperties.KAFKA_DELIVERY, delivery));
             await().atMost(Duration.ofSeconds(5)).pollInterval(Duration.ofMillis(10)).until(() -> attempts.get() >= 1);
             window.lost(java.util.List.of(new KafkaCommitWindow.Partition("t", 3))); // a rebalance took it away
             // the retry would come 1 s after the failure: it does not, the new owner reads the record again

@@ -5,7 +5,7 @@ import com.rabbitmq.client.Channel;
 import com.rabbitmq.client.Connection;
 import com.rabbitmq.client.ConnectionFactory;
 import com.rabbitmq.client.GetResponse;
-import io.asyncroutes.support.Headers;
+import io.asyncroutes.message.Headers;
 import io.asyncroutes.support.QueueSoak;
 import io.asyncroutes.support.ServicesProfileTest;
 import java.nio.charset.StandardCharsets;

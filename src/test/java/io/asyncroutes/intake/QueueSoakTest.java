@@ -1,7 +1,7 @@
 package io.asyncroutes.intake;
 
+import io.asyncroutes.message.Headers;
 import io.asyncroutes.support.EmbeddedProfileTest;
-import io.asyncroutes.support.Headers;
 import io.asyncroutes.support.QueueSoak;
 import java.util.HashMap;
 import java.util.Map;

@@ -3,10 +3,10 @@ package io.asyncroutes.ordering;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import io.asyncroutes.support.EmbeddedProfileTest;
-import io.asyncroutes.support.Headers;
 import io.asyncroutes.config.JmsBrokerConfiguration;
 import io.asyncroutes.intake.InboundAcknowledgement;
+import io.asyncroutes.message.Headers;
+import io.asyncroutes.support.EmbeddedProfileTest;
 import io.asyncroutes.support.Http;
 import io.asyncroutes.support.Json;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;

@@ -14,7 +14,7 @@ import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.boot.test.web.server.LocalServerPort;
 import org.springframework.jdbc.core.JdbcTemplate;
 
-/** SPEC §4/§6: the database stopped under load loses nothing; rows land once it is back. */
+/** README "What happens when…": the database stopped under load loses nothing; rows land once it is back. */
 class DatabaseOutageTest extends FaultInjectionTest {
 
     private static final int MESSAGES = 60;

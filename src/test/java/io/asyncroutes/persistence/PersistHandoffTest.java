@@ -3,8 +3,8 @@ package io.asyncroutes.persistence;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import io.asyncroutes.message.Headers;
 import io.asyncroutes.support.FaultInjectionTest;
-import io.asyncroutes.support.Headers;
 import java.time.Duration;
 import java.util.Map;
 import java.util.UUID;
@@ -18,7 +18,7 @@ import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.jdbc.core.JdbcTemplate;
 
 /**
- * The gap a plain wireTap leaves (SPEC §4): Camel runs the tap on a pool after the caller moves on
+ * The gap a plain wireTap leaves (README "Why the wireTap cannot lose a save"): Camel runs the tap on a pool after the caller moves on
  * and stops that pool with shutdownNow, so a queued tap can vanish. Here the tap of a message is
  * made to vanish exactly that way on its first attempt (dropped before it reaches the durable
  * queue, its completion never signalled). The inbound message must not be acknowledged: the

@@ -3,8 +3,8 @@ package io.asyncroutes.persistence;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import io.asyncroutes.message.Headers;
 import io.asyncroutes.support.EmbeddedProfileTest;
-import io.asyncroutes.support.Headers;
 import java.time.Duration;
 import java.util.List;
 import java.util.UUID;

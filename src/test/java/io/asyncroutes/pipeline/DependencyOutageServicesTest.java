@@ -42,7 +42,7 @@ import org.springframework.test.context.DynamicPropertyRegistry;
 import org.springframework.test.context.DynamicPropertySource;
 
 /**
- * Issues #9 and #14 / SPEC §6: each dependency of the {@code services} profile (RabbitMQ,
+ * Issues #9 and #14 (README "What happens when…"): each dependency of the {@code services} profile (RabbitMQ,
  * PostgreSQL, Redis) unreachable for 10 s under load, then back. The application reaches each
  * through a TCP proxy that a test cuts (open connections drop, new ones are refused) and restores.
  * Clients keep posting and, like real clients, post again whatever was not accepted. Health shows

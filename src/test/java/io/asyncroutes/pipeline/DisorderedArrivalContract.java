@@ -1,5 +1,6 @@
 package io.asyncroutes.pipeline;
 
+import io.asyncroutes.message.Headers;
 import io.asyncroutes.support.DisorderedLoad;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.util.Map;

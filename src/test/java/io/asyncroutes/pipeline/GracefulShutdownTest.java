@@ -23,7 +23,7 @@ import org.springframework.boot.builder.SpringApplicationBuilder;
 import org.springframework.context.ConfigurableApplicationContext;
 
 /**
- * SPEC §4/§6: the application is stopped while messages are still pouring through it, then
+ * README "What happens when…": the application is stopped while messages are still pouring through it, then
  * started again on the same data directory. Every message the API accepted ends up in the
  * database exactly once: in-flight work is drained at shutdown, queued work is picked up after
  * the restart from the persistent broker journal.

@@ -25,7 +25,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.Test;
 
 /**
- * SPEC §6: kill -9 under load, then restart. The application runs as its own process (embedded
+ * README "What happens when…": kill -9 under load, then restart. The application runs as its own process (embedded
  * default), 8 clients post shuffled sequenced messages, the process is killed with SIGKILL
  * mid-stream, then started again on the same data directory. Every message the API accepted
  * (answered 202) is in the database exactly once, and none of them as a duplicate.

@@ -5,6 +5,7 @@ import static org.awaitility.Awaitility.await;
 
 import io.asyncroutes.chat.LocalOpenAiServer;
 import io.asyncroutes.fetch.UpstreamServer;
+import io.asyncroutes.message.MessageResult;
 import io.asyncroutes.support.EmbeddedProfileTest;
 import io.asyncroutes.support.Http;
 import java.time.Duration;

@@ -2,12 +2,13 @@ package io.asyncroutes.state;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.asyncroutes.intake.ThreadMessage;
+import io.asyncroutes.message.ExchangeProperties;
+import io.asyncroutes.message.Headers;
+import io.asyncroutes.message.MessageResult;
+import io.asyncroutes.message.ThreadMessage;
 import io.asyncroutes.ordering.KeyedResequencer;
 import io.asyncroutes.ordering.RedisSeqStore;
 import io.asyncroutes.ordering.ThreadOrderingEngine;
-import io.asyncroutes.pipeline.MessageResult;
-import io.asyncroutes.support.Headers;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.UUID;
@@ -69,11 +70,11 @@ class HandledRecordTest {
         result.setProcessedAt(Instant.now());
         result.setReply(reply);
         Exchange exchange = new DefaultExchange(camel);
-        exchange.setProperty(Headers.RESULT, result);
+        exchange.setProperty(ExchangeProperties.RESULT, result);
         exchange.getMessage().setBody("{\"json\":\"as publish-result leaves it\"}");
         ThreadOrderingEngine.Ticket ticket = engine.submit(thread, seq, id, t -> { });
         assertThat(ticket.isReady()).isTrue();
-        exchange.setProperty(KeyedResequencer.TURN, ticket);
+        exchange.setProperty(ExchangeProperties.ORDERING_TURN, ticket);
         return exchange;
     }
 
@@ -107,7 +108,7 @@ class HandledRecordTest {
         record.record(first);
         // the same message handled again (say its acknowledgement was lost): its id is known, no second turn
         Exchange again = new DefaultExchange(camel);
-        again.setProperty(Headers.RESULT, first.getProperty(Headers.RESULT));
+        again.setProperty(ExchangeProperties.RESULT, first.getProperty(ExchangeProperties.RESULT));
         record.record(again);
 
         assertThat(history.recent(thread, 10)).hasSize(1);
@@ -136,7 +137,7 @@ class HandledRecordTest {
         for (int i = 1; i <= 5; i++) {
             Exchange exchange = handled(thread, thread + "-" + i, i, null);
             ThreadOrderingEngine.Ticket turn = KeyedResequencer.turnOf(exchange);
-            exchange.removeProperty(KeyedResequencer.TURN); // e.g. a route without the ordering gate
+            exchange.removeProperty(ExchangeProperties.ORDERING_TURN); // e.g. a route without the ordering gate
             record.record(exchange);
             if (i == 1) {
                 assertThat(redis.hasKey(seqStore.key(thread))).as("no ordering state without a turn").isFalse();

@@ -20,7 +20,7 @@ import org.springframework.jdbc.core.JdbcTemplate;
 import io.asyncroutes.config.EmbeddedRedisConfiguration;
 
 /**
- * SPEC §4 "Redis" / §6: Redis restarted while messages arrive. Intake keeps accepting (the REST
+ * README "What happens when…": Redis restarted while messages arrive. Intake keeps accepting (the REST
  * intake only needs the broker), handling fails transiently and the broker redelivers with
  * backoff, health shows Redis DOWN; once Redis is back every message is handled and stored
  * exactly once and its turn is in the thread history. The Redis here is this context's own

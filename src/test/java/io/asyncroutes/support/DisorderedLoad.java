@@ -17,7 +17,7 @@ import java.util.concurrent.Future;
 import org.springframework.jdbc.core.JdbcTemplate;
 
 /**
- * SPEC §5's ordering load: T threads x M sequenced messages posted to {@code POST /api/messages} by W
+ * The ordering load (README "Benchmarks", "Ordering"): T threads x M sequenced messages posted to {@code POST /api/messages} by W
  * concurrent clients, in thread order (each thread's messages back to back, the clients interleaving
  * them) or shuffled; then every row is checked in the real database: all {@code processed}, each
  * thread stored in seq order.
@@ -100,7 +100,7 @@ public final class DisorderedLoad {
     public static final long GAP_TIMEOUT_MILLIS = 2000;
 
     /**
-     * SPEC §5's strict case: when the whole posting took less than the gap timeout, every predecessor
+     * The strict case: when the whole posting took less than the gap timeout, every predecessor
      * arrived within it of its successor, so nothing may be skipped and everything is {@code processed}.
      * When posting itself took longer, a predecessor may truly have come later than that; it is then
      * {@code late}, never lost or taken for a duplicate ({@link #run} checked that).

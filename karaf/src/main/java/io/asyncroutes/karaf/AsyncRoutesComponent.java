@@ -4,8 +4,8 @@ import io.asyncroutes.chat.ChatRoutes;
 import io.asyncroutes.chat.LlmClient;
 import io.asyncroutes.cleanup.CleanupService;
 import io.asyncroutes.cleanup.CleanupTask;
-import io.asyncroutes.config.AppSettings;
 import io.asyncroutes.fetch.FetchRoutes;
+import io.asyncroutes.fetch.HttpRetryConfiguration;
 import io.asyncroutes.intake.InboundAcknowledgement;
 import io.asyncroutes.intake.MessageValidator;
 import io.asyncroutes.ordering.KeyedResequencer;
@@ -13,6 +13,7 @@ import io.asyncroutes.ordering.OrderingRoutes;
 import io.asyncroutes.ordering.RedisSeqStore;
 import io.asyncroutes.persistence.PersistRoutes;
 import io.asyncroutes.pipeline.HandleRoutes;
+import io.asyncroutes.settings.AppSettings;
 import io.asyncroutes.state.HandledRecord;
 import io.asyncroutes.state.MessageIdRepository;
 import io.asyncroutes.state.RedisTtlSweep;
@@ -150,7 +151,9 @@ public class AsyncRoutesComponent {
                 idleOrderingState(gate));
         camel.getRegistry().bind("cleanupService", new CleanupService(settings.getRetention(), () -> tasks, meters));
 
-        camel.addRoutes(new SharedRouteConfigurations(settings));
+        camel.addRoutes(new SharedRouteConfigurations(settings.getPersistence().getRetryInitialDelay(),
+                settings.getPersistence().getRetryMaxDelay()));
+        camel.addRoutes(new HttpRetryConfiguration(settings.getRetry()));
         camel.addRoutes(new HandleRoutes(validator, ids, settings));
         camel.addRoutes(new OrderingRoutes(gate));
         camel.addRoutes(new PersistRoutes(settings));

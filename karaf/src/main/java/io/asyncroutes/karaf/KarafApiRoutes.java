@@ -2,8 +2,8 @@ package io.asyncroutes.karaf;
 
 import io.asyncroutes.api.ApiError;
 import io.asyncroutes.api.ApiRoutes;
-import io.asyncroutes.config.AppSettings;
 import io.asyncroutes.intake.MessageValidator;
+import io.asyncroutes.settings.AppSettings;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.util.List;

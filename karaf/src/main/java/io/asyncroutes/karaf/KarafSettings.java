@@ -1,6 +1,6 @@
 package io.asyncroutes.karaf;
 
-import io.asyncroutes.config.AppSettings;
+import io.asyncroutes.settings.AppSettings;
 import java.lang.reflect.Method;
 import java.time.Duration;
 import java.util.ArrayList;

@@ -5,7 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.asyncroutes.config.AppSettings;
+import io.asyncroutes.settings.AppSettings;
 import java.io.IOException;
 import java.io.Reader;
 import java.nio.file.Files;

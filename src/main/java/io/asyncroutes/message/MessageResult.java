@@ -1,8 +1,7 @@
-package io.asyncroutes.pipeline;
+package io.asyncroutes.message;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import io.asyncroutes.intake.ThreadMessage;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;

@@ -1,4 +1,4 @@
-package io.asyncroutes.intake;
+package io.asyncroutes.message;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.util.List;

@@ -1,4 +1,4 @@
-package io.asyncroutes.config;
+package io.asyncroutes.settings;
 
 import java.time.Duration;
 

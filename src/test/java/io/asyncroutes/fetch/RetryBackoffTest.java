@@ -1,8 +1,8 @@
-package io.asyncroutes.support;
+package io.asyncroutes.fetch;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.asyncroutes.config.AppSettings;
+import io.asyncroutes.settings.AppSettings;
 import java.time.Duration;
 import org.junit.jupiter.api.Test;
 
@@ -15,7 +15,7 @@ class RetryBackoffTest {
         long[] nominal = {1000, 2000, 4000, 8000, 16000, 30000, 30000};
         for (int n = 1; n <= nominal.length; n++) {
             for (int sample = 0; sample < 2000; sample++) {
-                long delay = SharedRouteConfigurations.backoff(retry, n);
+                long delay = HttpRetryConfiguration.backoff(retry, n);
                 assertThat(delay).as("retry %d", n)
                         .isBetween(Math.round(nominal[n - 1] * 0.85), Math.min(Math.round(nominal[n - 1] * 1.15), 30000));
             }
@@ -29,7 +29,7 @@ class RetryBackoffTest {
         long min = Long.MAX_VALUE;
         long max = 0;
         for (int i = 0; i < 2000; i++) {
-            long delay = SharedRouteConfigurations.backoff(retry, 1);
+            long delay = HttpRetryConfiguration.backoff(retry, 1);
             min = Math.min(min, delay);
             max = Math.max(max, delay);
         }

@@ -1,10 +1,10 @@
-package io.asyncroutes.config;
+package io.asyncroutes.settings;
 
 import java.time.Duration;
 
 /**
  * Typed application settings ({@code app.*}). A plain POJO on purpose: Spring Boot binds it
- * (see {@link AsyncRoutesConfiguration}), while plain camel-main or Karaf can build it by hand.
+ * (see {@code config/AsyncRoutesConfiguration}), while plain camel-main or Karaf can build it by hand.
  * Every default here is the documented default in the README's configuration table.
  */
 public class AppSettings {
@@ -39,7 +39,7 @@ public class AppSettings {
     public Ordering getOrdering() { return ordering; }
     public Partitions getPartitions() { return partitions; }
 
-    /** Input limits of the message contract (SPEC §3). */
+    /** Input limits of the message contract (README "REST API"). */
     public static class Limits {
         /** Largest {@code content} in UTF-8 bytes. */
         private int maxContentBytes = 64 * 1024;
@@ -178,7 +178,7 @@ public class AppSettings {
         public void setDrainTimeout(Duration v) { this.drainTimeout = v; }
     }
 
-    /** Per-thread ordering ({@code order-by-thread}, SPEC §4 "Ordering"). */
+    /** Per-thread ordering ({@code order-by-thread}, README "Ordering"). */
     public static class Ordering {
         /** How long an early message waits for its missing predecessors before the gap is skipped. */
         private Duration gapTimeout = Duration.ofSeconds(2);
