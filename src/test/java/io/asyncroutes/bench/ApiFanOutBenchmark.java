@@ -133,11 +133,13 @@ public final class ApiFanOutBenchmark {
      * keep compiling for some 15 s of calls on a 2-core machine (seen: 0.5-1 s of compile time per
      * second of calls), and a compiler thread busy on one of two cores widened the gap between
      * the 100 @ 50 ms median and the upstream's 50 ms. Rounds of 3 x 1000 URLs @ 0 ms and
-     * 5 x 100 @ 50 ms until a round spends under 5 % of its wall time compiling (at most 60 rounds).
-     * Returns what it did, for the printout.
+     * 5 x 100 @ 50 ms until two rounds in a row spend under 5 % of their wall time compiling (one
+     * quiet round was seen followed by seconds of compiling again), at most 60 rounds. Returns what
+     * it did, for the printout.
      */
     static String settleJit(HttpClient client, String api, String base) throws Exception {
         List<Long> spent = new ArrayList<>();
+        int quiet = 0;
         for (int round = 0; round < 60; round++) {
             long jit0 = compileMillis();
             long started = System.nanoTime();
@@ -149,7 +151,8 @@ public final class ApiFanOutBenchmark {
             }
             long jit = compileMillis() - jit0;
             spent.add(jit);
-            if (jit * 20 < (System.nanoTime() - started) / 1_000_000) {
+            quiet = jit * 20 < (System.nanoTime() - started) / 1_000_000 ? quiet + 1 : 0;
+            if (quiet == 2) {
                 return spent.size() + " rounds of 3 x 1000 @ 0 + 5 x 100 @ 50 until the JIT settled (ms compiling per round: " + spent + ")";
             }
         }
