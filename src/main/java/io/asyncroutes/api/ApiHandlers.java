@@ -74,7 +74,11 @@ public class ApiHandlers {
         exchange.getMessage().setBody(validator.fetchUrls(urls));
     }
 
-    /** {@code api-fetch}: the gathered items written straight into the response bytes, once (no second tree, no String). */
+    /**
+     * {@code api-fetch}: the gathered items written straight into the response bytes, once (no second
+     * tree, no String). Runs on the fetch pool thread that finished the fan-out (the platform-http
+     * consumer's own thread waits for the route and writes the answer), so CPU work only here.
+     */
     void fetchResults(Exchange exchange) throws IOException {
         List<?> results = exchange.getMessage().getBody(List.class);
         HttpJson.respond(exchange, 200, Json.MAPPER.writeValueAsBytes(Map.of("results", results)));

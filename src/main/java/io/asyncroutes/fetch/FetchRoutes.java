@@ -20,10 +20,13 @@ import org.apache.camel.spi.ThreadPoolProfile;
  *   its small pool only dispatches items and finishes them, because the requests themselves are
  *   non-blocking ({@link FetchClient}): at most {@code app.fetch.max-concurrency} are in flight
  *   over all messages, and a request in flight holds no thread. The caller's route goes on from
- *   the {@code fetch-return} pool, so whatever it does next (Redis, the LLM, the broker) never
- *   blocks the fetch pool.</li>
+ *   the thread that finished the last item (a {@code fetch} pool thread), so a caller must only do
+ *   CPU work next ({@code api-fetch} writes the JSON answer) or hop off first, as
+ *   {@code fetch-context} does.</li>
  *   <li>{@code fetch-context}: the pipeline step of {@code handle-message}: a message's
- *   {@code fetch} URLs through {@code fetch-all} into its result's {@code context}.</li>
+ *   {@code fetch} URLs through {@code fetch-all} into its result's {@code context}, then on to the
+ *   {@code fetch-return} pool, so whatever the pipeline does next (Redis, the LLM, the broker)
+ *   never blocks the fetch pool.</li>
  *   <li>{@code fetch-one}: SSRF check, then one logical fetch, retried on transient failures by the
  *   shared route configuration {@value HttpRetryConfiguration#HTTP_RETRY} (asynchronous
  *   delayed redelivery: no thread waits out a backoff either).</li>
@@ -55,7 +58,7 @@ public class FetchRoutes extends RouteBuilder {
         // caller-runs fallback would dispatch the next item inside the current one, ever deeper
         work.setMaxQueueSize(Integer.MAX_VALUE);
         ExecutorService pool = getContext().getExecutorServiceManager().newThreadPool(this, "fetch", work);
-        // where the caller's route continues: it may block (Redis, JDBC, the LLM), so the pool grows
+        // where fetch-context's caller continues: it may block (Redis, JDBC, the LLM), so the pool grows
         // on demand up to the fan-out bound and shrinks again when idle
         ThreadPoolProfile back = new ThreadPoolProfile("fetch-return");
         back.setPoolSize(Math.max(2, cores));
@@ -89,8 +92,7 @@ public class FetchRoutes extends RouteBuilder {
                     .executorService(pool)
                     .timeout(deadline)
                     .to("direct:fetch-one")
-                .end()
-                .threads().executorService(returnPool);
+                .end();
 
         // the pipeline step: the message's fetch URLs become its result's context
         from("direct:fetch-context").routeId("fetch-context")
@@ -99,6 +101,9 @@ public class FetchRoutes extends RouteBuilder {
                 .setProperty(ExchangeProperties.RESULT, body())
                 .setBody(simple("${body.fetch}"))
                 .to("direct:fetch-all")
+                // off the fetch pool before the pipeline's blocking steps; here, not in fetch-all, so
+                // api-fetch (CPU only next) writes its answer without one more thread hand-off
+                .threads().executorService(returnPool)
                 .process(exchange -> {
                     MessageResult result = exchange.getProperty(ExchangeProperties.RESULT, MessageResult.class);
                     result.setContext(exchange.getMessage().getBody(List.class));
