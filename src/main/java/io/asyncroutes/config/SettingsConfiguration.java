@@ -56,14 +56,17 @@ public class SettingsConfiguration {
         return new SettingsValidator();
     }
 
-    /** Jakarta Bean Validation of the {@code settings} package's classes; other bound types are not ours to check. */
+    /**
+     * Jakarta Bean Validation of the groups nested in our settings (the roots are {@code @Validated},
+     * checking them here as well would report their errors twice); other bound types are not ours.
+     */
     static final class SettingsValidator implements Validator, DisposableBean {
         private final ValidatorFactory factory = Validation.buildDefaultValidatorFactory();
         private final SpringValidatorAdapter delegate = new SpringValidatorAdapter(factory.getValidator());
 
         @Override
         public boolean supports(Class<?> type) {
-            return type.getPackageName().equals(AppSettings.class.getPackageName());
+            return type.getEnclosingClass() != null && type.getPackageName().equals(AppSettings.class.getPackageName());
         }
 
         @Override

@@ -54,12 +54,15 @@ class SettingsValidationTest {
             "app.retry.jitter                | 1.5",
             "app.limits.max-body-bytes       | 0",
             "app.endpoints.inbound           | ' '",
+            "app.retention                   | 0s",
+            "app.data-dir                    | ' '",
     })
     void aBadValueStopsTheStartNamingItsKey(String key, String value) {
         runner.withPropertyValues(key + "=" + value).run(context -> {
             assertThat(context).hasFailed();
             assertThat(context.getStartupFailure()).rootCause().hasMessageContaining("Binding validation errors on app")
-                    .hasMessageContaining("\"" + key + "\"");
+                    .hasMessageContaining("\"" + key + "\"")
+                    .satisfies(e -> assertThat(e.getMessage().split("Field error", -1)).as("one error, reported once").hasSize(2));
         });
     }
 
