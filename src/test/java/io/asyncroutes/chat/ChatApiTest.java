@@ -218,6 +218,10 @@ class ChatApiTest extends EmbeddedProfileTest {
                     }
                 });
             }
+            // the next test starts with no stream of this one still running: twelve streams being torn
+            // down at once delayed a later stream's first chunks in a full-suite run
+            await().atMost(Duration.ofSeconds(20)).until(() -> LLM.calls(model).stream()
+                    .allMatch(call -> call.clientGone || call.finished));
         }
     }
 
