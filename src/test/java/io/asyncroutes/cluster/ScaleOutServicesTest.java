@@ -169,6 +169,7 @@ class ScaleOutServicesTest {
         // on this machine), while b2 boots and until it has handled some: it joins while the others
         // have a backlog and messages in flight
         AtomicInteger rounds = new AtomicInteger();
+        java.util.concurrent.atomic.AtomicReference<Exception> producerFailure = new java.util.concurrent.atomic.AtomicReference<>();
         ScheduledExecutorService producer = Executors.newSingleThreadScheduledExecutor();
         try (Connection connection = rabbit(); Channel channel = connection.createChannel()) {
             channel.confirmSelect();
@@ -181,11 +182,15 @@ class ScaleOutServicesTest {
                     channel.waitForConfirmsOrDie(30_000);
                     rounds.incrementAndGet();
                 } catch (Exception e) {
+                    // a scheduled task that throws stops silently: keep the cause for the assertion below
+                    producerFailure.compareAndSet(null, e);
                     throw new IllegalStateException(e);
                 }
             }, 0, 700, TimeUnit.MILLISECONDS);
             AppProcess.awaitHealthy(ports.get("b2"));
             await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(200))
+                    .alias("b2 handles messages")
+                    .failFast("the producer failed", () -> producerFailure.get() != null)
                     .until(() -> handledPerInstance(List.of("b2")).get("b2") > 0);
             producer.shutdown();
             assertThat(producer.awaitTermination(30, TimeUnit.SECONDS)).isTrue();
