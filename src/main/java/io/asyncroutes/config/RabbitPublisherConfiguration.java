@@ -2,7 +2,7 @@ package io.asyncroutes.config;
 
 import io.asyncroutes.broker.ConfirmedPublisher;
 import io.asyncroutes.broker.ConfirmedRabbitComponent;
-import io.asyncroutes.settings.AppSettings;
+import java.time.Duration;
 import org.springframework.amqp.core.BindingBuilder;
 import org.springframework.amqp.core.Declarables;
 import org.springframework.amqp.core.DirectExchange;
@@ -12,6 +12,7 @@ import org.springframework.amqp.rabbit.connection.CachingConnectionFactory;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnProperty;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
+import org.springframework.core.env.Environment;
 
 /**
  * RabbitMQ publishing of the {@code services} profile: the Camel component
@@ -28,10 +29,11 @@ public class RabbitPublisherConfiguration {
     public static final String COMPONENT = "rabbit-confirmed";
 
     @Bean(COMPONENT)
-    public ConfirmedRabbitComponent confirmedRabbitComponent(CachingConnectionFactory rabbitConnectionFactory, AppSettings settings) {
-        AppSettings.Rabbitmq rabbitmq = settings.getRabbitmq();
+    public ConfirmedRabbitComponent confirmedRabbitComponent(CachingConnectionFactory rabbitConnectionFactory, Environment env) {
+        int channels = env.getProperty("app.rabbitmq.publisher-channels", Integer.class, 4);
+        Duration confirmTimeout = env.getProperty("app.rabbitmq.confirm-timeout", Duration.class, Duration.ofSeconds(5));
         return new ConfirmedRabbitComponent(new ConfirmedPublisher(rabbitConnectionFactory.getRabbitConnectionFactory(),
-                rabbitmq.getPublisherChannels(), rabbitmq.getConfirmTimeout()));
+                channels, confirmTimeout));
     }
 
     /**
@@ -41,13 +43,13 @@ public class RabbitPublisherConfiguration {
      * for someone to look at them.
      */
     @Bean
-    public Declarables resultAndDeadLetterQueues(AppSettings settings) {
-        DirectExchange exchange = new DirectExchange(settings.getRabbitmq().getExchange(), true, false);
-        String prefix = settings.getRabbitmq().getPrefix();
+    public Declarables resultAndDeadLetterQueues(Environment env) {
+        DirectExchange exchange = new DirectExchange(env.getRequiredProperty("app.rabbitmq.exchange"), true, false);
+        String prefix = env.getRequiredProperty("app.rabbitmq.prefix");
         // bounded like the Artemis results queue: an unread results queue never fills the broker's disk
         Queue results = QueueBuilder.durable(prefix + ".results")
-                .ttl(Math.toIntExact(settings.getResults().getTtlMillis())) // validated to fit an int
-                .maxLength(settings.getResults().getMaxLength())
+                .ttl(env.getRequiredProperty("app.results.ttl-millis", Integer.class))
+                .maxLength(env.getRequiredProperty("app.results.max-length", Integer.class))
                 .build();
         Queue deadLetter = QueueBuilder.durable(prefix + ".dead-letter").build();
         return new Declarables(exchange, results, deadLetter,
