@@ -17,6 +17,9 @@ import io.asyncroutes.settings.AppSettings;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Consumer;
 
 /**
@@ -24,7 +27,7 @@ import java.util.function.Consumer;
  * (with its JDK HTTP client), so no SSE is parsed by hand here. Works with OpenAI, Ollama, vLLM
  * and llama.cpp servers alike; base URL, key, model and timeouts come from {@code app.llm.*}.
  */
-public class LlmClient {
+public class LlmClient implements AutoCloseable {
 
     /** One message of a conversation, as the API and the pipeline hand it over. */
     public record Turn(String role, String content) {
@@ -32,6 +35,14 @@ public class LlmClient {
 
     private final AppSettings.Llm settings;
     private final OpenAiStreamingChatModel model;
+    /**
+     * Where each request is started. langchain4j's JDK client chains the stream parser onto
+     * {@code sendAsync(...)} with a plain {@code thenAccept}: when the response headers come back
+     * before that call (a caller descheduled for a moment), the whole stream is read on the
+     * calling thread, so {@link #start} returned only at the end and the relay got every chunk at
+     * once. Started here, that thread is never the caller's.
+     */
+    private final ExecutorService starter = Executors.newCachedThreadPool(new StarterThreads());
 
     public LlmClient(AppSettings.Llm settings) {
         this.settings = settings;
@@ -66,7 +77,7 @@ public class LlmClient {
                 .messages(toMessages(turns))
                 .modelName(modelName == null || modelName.isBlank() ? settings.getModel() : modelName)
                 .build();
-        model.chat(request, new StreamingChatResponseHandler() {
+        StreamingChatResponseHandler handler = new StreamingChatResponseHandler() {
             private boolean handleSet;
 
             @Override
@@ -87,8 +98,21 @@ public class LlmClient {
             public void onError(Throwable error) {
                 stream.fail(translate(error));
             }
+        };
+        starter.execute(() -> {
+            try {
+                model.chat(request, handler);
+            } catch (RuntimeException e) {
+                stream.fail(translate(e));
+            }
         });
         return stream;
+    }
+
+    /** Stops the starter threads; streams already running go on until they end. */
+    @Override
+    public void close() {
+        starter.shutdown();
     }
 
     /** Maps client errors onto the project's retry classification (transient or not). */
@@ -114,5 +138,16 @@ public class LlmClient {
             });
         }
         return messages;
+    }
+
+    private static final class StarterThreads implements java.util.concurrent.ThreadFactory {
+        private final AtomicInteger count = new AtomicInteger();
+
+        @Override
+        public Thread newThread(Runnable task) {
+            Thread thread = new Thread(task, "llm-stream-" + count.incrementAndGet());
+            thread.setDaemon(true);
+            return thread;
+        }
     }
 }

@@ -51,6 +51,7 @@ class ChatApiTest extends EmbeddedProfileTest {
 
     @Test
     void chunksReachTheClientOneByOneWhileTheUpstreamIsStillStreaming() throws Exception {
+        int before = LLM.calls("words-8-300").size(); // a rerun of this test finds the first run's call
         HttpResponse<InputStream> response = chat("words-8-300", true);
 
         assertThat(response.statusCode()).isEqualTo(200);
@@ -61,7 +62,7 @@ class ChatApiTest extends EmbeddedProfileTest {
         for (int i = 0; i < 8; i++) {
             assertThat(data.get(i)).isEqualTo("data: {\"content\":\"w" + (i + 1) + " \"}");
         }
-        LocalOpenAiServer.Call call = LLM.calls("words-8-300").get(0);
+        LocalOpenAiServer.Call call = LLM.calls("words-8-300").get(before);
         long lastEmitted = call.emittedNanos.get(7);
         assertThat(events.get(0).receivedNanos()).as("first chunk received before the upstream sent its last (2.1 s later)")
                 .isLessThan(lastEmitted);
@@ -103,6 +104,7 @@ class ChatApiTest extends EmbeddedProfileTest {
     void aClientThatHangsUpCancelsTheUpstreamRequest() throws Exception {
         // a raw socket, so the hang-up is real: an HTTP client library may drain the rest instead
         String body = "{\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}],\"model\":\"words-600-50\",\"stream\":true}";
+        int before = LLM.calls("words-600-50").size();
         try (java.net.Socket socket = new java.net.Socket("127.0.0.1", port)) {
             socket.getOutputStream().write(("POST /api/chat HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
                     + "Content-Length: " + body.getBytes(StandardCharsets.UTF_8).length + "\r\n\r\n" + body)
@@ -121,8 +123,8 @@ class ChatApiTest extends EmbeddedProfileTest {
 
         // the upstream would stream for 30 s; on a loaded machine the hang-up can take a few seconds to surface
         await().atMost(Duration.ofSeconds(25)).until(() ->
-                !LLM.calls("words-600-50").isEmpty() && LLM.calls("words-600-50").get(0).clientGone);
-        LocalOpenAiServer.Call call = LLM.calls("words-600-50").get(0);
+                LLM.calls("words-600-50").size() > before && LLM.calls("words-600-50").get(before).clientGone);
+        LocalOpenAiServer.Call call = LLM.calls("words-600-50").get(before);
         assertThat(call.finished).isFalse();
         assertThat(call.emittedNanos.size()).isLessThan(600);
     }

@@ -83,6 +83,7 @@ public class AsyncRoutesComponent {
 
     private OsgiDefaultCamelContext camel;
     private LettuceConnectionFactory redis;
+    private LlmClient llm;
 
     @Activate
     void activate(BundleContext bundleContext, Map<String, Object> config) throws Exception {
@@ -159,7 +160,8 @@ public class AsyncRoutesComponent {
         camel.addRoutes(new PersistRoutes(settings));
         camel.addRoutes(new StateRoutes(new HandledRecord(template, history, ids, seqStore)));
         camel.addRoutes(new FetchRoutes(settings.getFetch()));
-        camel.addRoutes(new ChatRoutes(new LlmClient(settings.getLlm()), history));
+        llm = new LlmClient(settings.getLlm());
+        camel.addRoutes(new ChatRoutes(llm, history));
         camel.addRoutes(new KarafApiRoutes(validator, settings));
         PluginHelper.getRoutesLoader(camel).loadRoutes(yamlRoutes(bundleContext));
 
@@ -253,6 +255,10 @@ public class AsyncRoutesComponent {
                 LOG.warn("Stopping the Camel context failed: {}", e.toString());
             }
             camel = null;
+        }
+        if (llm != null) {
+            llm.close();
+            llm = null;
         }
         if (redis != null) {
             redis.destroy();
