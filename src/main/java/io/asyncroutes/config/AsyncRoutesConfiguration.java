@@ -20,22 +20,18 @@ import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import org.apache.camel.spi.IdempotentRepository;
 import org.springframework.beans.factory.ObjectProvider;
-import org.springframework.boot.context.properties.ConfigurationProperties;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
+import org.springframework.context.annotation.Import;
 
 /**
- * The thin Spring layer: binds {@code app.*} to {@link AppSettings} and hands plain objects to the
- * route builders, which carry no Spring annotation and so load unchanged in camel-main and Karaf.
+ * The thin Spring layer: hands plain objects, built from the validated {@link AppSettings}
+ * ({@link SettingsConfiguration}), to the route builders, which carry no Spring annotation and so
+ * load unchanged in camel-main and Karaf.
  */
 @Configuration(proxyBeanMethods = false)
+@Import(SettingsConfiguration.class)
 public class AsyncRoutesConfiguration {
-
-    @Bean
-    @ConfigurationProperties("app")
-    public AppSettings appSettings() {
-        return new AppSettings();
-    }
 
     @Bean
     public MessageValidator messageValidator(AppSettings settings) {

@@ -1,5 +1,6 @@
 package io.asyncroutes.config;
 
+import io.asyncroutes.settings.AppSettings;
 import java.io.File;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -27,9 +28,9 @@ public class EmbeddedRedisConfiguration {
     static final String BEAN = "embeddedRedisServer";
 
     @Bean(name = BEAN, initMethod = "start", destroyMethod = "stop")
-    public EmbeddedRedis embeddedRedisServer(Environment env) throws IOException {
+    public EmbeddedRedis embeddedRedisServer(Environment env, AppSettings settings) throws IOException {
         int port = env.getProperty("spring.data.redis.port", Integer.class, 6379);
-        Path dir = Path.of(env.getProperty("app.data-dir", "data"), "redis").toAbsolutePath();
+        Path dir = Path.of(settings.getDataDir(), "redis").toAbsolutePath();
         Files.createDirectories(dir);
         return new EmbeddedRedis(port, RedisServer.newRedisServer()
                 .port(port)

@@ -3,6 +3,7 @@ package io.asyncroutes.config;
 import io.asyncroutes.intake.KafkaCommitWindow;
 import io.asyncroutes.kafka.KafkaBridgeRoutes;
 import io.asyncroutes.kafka.WindowSubscribeAdapter;
+import io.asyncroutes.settings.AppSettings;
 import io.asyncroutes.settings.KafkaSettings;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -24,12 +25,12 @@ import org.slf4j.LoggerFactory;
 import org.springframework.beans.factory.InitializingBean;
 import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnProperty;
-import org.springframework.boot.context.properties.ConfigurationProperties;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
 
 /**
- * The {@code kafka} profile's wiring ({@code app.kafka.enabled}): typed settings, one commit window
+ * The {@code kafka} profile's wiring ({@code app.kafka.enabled}) over the typed, validated
+ * {@link KafkaSettings} ({@link SettingsConfiguration}): one commit window
  * per consumed topic, the rebalance hook, the bridge routes, and the topics created at start.
  */
 @Configuration(proxyBeanMethods = false)
@@ -37,12 +38,6 @@ import org.springframework.context.annotation.Configuration;
 public class KafkaConfiguration {
 
     private static final Logger LOG = LoggerFactory.getLogger(KafkaConfiguration.class);
-
-    @Bean
-    @ConfigurationProperties("app.kafka")
-    public KafkaSettings kafkaSettings() {
-        return new KafkaSettings();
-    }
 
     @Bean
     public KafkaCommitWindow kafkaInboundWindow(KafkaSettings settings) {
@@ -85,7 +80,7 @@ public class KafkaConfiguration {
      * moves thread ids to other partitions, which is only safe with the topic drained.
      */
     @Bean
-    public InitializingBean kafkaTopics(KafkaSettings settings, org.springframework.core.env.Environment env) {
+    public InitializingBean kafkaTopics(KafkaSettings settings, AppSettings app) {
         return () -> {
             if (!settings.isCreateTopics()) {
                 return;
@@ -94,7 +89,7 @@ public class KafkaConfiguration {
             props.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, settings.getBrokers());
             props.put(AdminClientConfig.REQUEST_TIMEOUT_MS_CONFIG, 10_000);
             props.put(AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, 15_000);
-            long resultsTtl = env.getProperty("app.results.ttl-millis", Long.class, 86_400_000L);
+            long resultsTtl = app.getResults().getTtlMillis();
             List<NewTopic> topics = new ArrayList<>(List.of(
                     new NewTopic(settings.getInboundTopic(), settings.getInboundPartitions(), settings.getReplicationFactor()),
                     new NewTopic(settings.getPersistTopic(), settings.getPersistPartitions(), settings.getReplicationFactor()),

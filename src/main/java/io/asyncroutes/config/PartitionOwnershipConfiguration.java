@@ -8,7 +8,6 @@ import io.asyncroutes.persistence.PersistRoutes;
 import io.asyncroutes.settings.AppSettings;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
-import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -24,7 +23,6 @@ import org.springframework.boot.actuate.health.HealthIndicator;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnProperty;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
-import org.springframework.core.env.Environment;
 import org.springframework.data.redis.core.StringRedisTemplate;
 
 /**
@@ -45,11 +43,10 @@ public class PartitionOwnershipConfiguration {
 
     @Bean
     public PartitionOwnership partitionOwnership(CamelContext camel, PartitionLeases partitionLeases, AppSettings settings,
-                                                 Environment env,
                                                  @Qualifier(PersistRoutes.ACKNOWLEDGEMENT) InboundAcknowledgement acknowledgement,
                                                  ObjectProvider<MeterRegistry> meters) {
         AppSettings.Partitions p = settings.getPartitions();
-        int count = inboundQueues(env).size();
+        int count = inboundQueues(settings).size();
         List<String> routeIds = IntStream.range(0, count).mapToObj(PartitionIntakeRoutes::routeId).toList();
         return new PartitionOwnership(camel, partitionLeases, instanceId(p.getInstanceId()), routeIds,
                 p.getHeartbeatInterval(), p.getLeaseTtl(), p.getDrainTimeout(), acknowledgement::flushAcknowledgements,
@@ -57,9 +54,9 @@ public class PartitionOwnershipConfiguration {
     }
 
     @Bean
-    public PartitionIntakeRoutes partitionIntakeRoutes(PartitionOwnership partitionOwnership, Environment env,
+    public PartitionIntakeRoutes partitionIntakeRoutes(PartitionOwnership partitionOwnership, AppSettings settings,
                                                        @Qualifier(PersistRoutes.ACKNOWLEDGEMENT) InboundAcknowledgement acknowledgement) {
-        return new PartitionIntakeRoutes(env.getRequiredProperty("app.endpoints.inbound"), inboundQueues(env),
+        return new PartitionIntakeRoutes(settings.getEndpoints().getInbound(), inboundQueues(settings),
                 partitionOwnership, acknowledgement);
     }
 
@@ -107,9 +104,8 @@ public class PartitionOwnershipConfiguration {
         };
     }
 
-    static List<String> inboundQueues(Environment env) {
-        return Arrays.stream(env.getRequiredProperty("app.rabbitmq.inbound-queues").split(","))
-                .map(String::trim).filter(q -> !q.isEmpty()).toList();
+    static List<String> inboundQueues(AppSettings settings) {
+        return RabbitPartitionsConfiguration.queueNames(settings.getRabbitmq().getInboundQueues());
     }
 
     /** The configured id, validated (it is written to Redis), or {@code <host>-<pid>-<random>}. */

@@ -1,7 +1,7 @@
 package io.asyncroutes.config;
 
+import io.asyncroutes.settings.AppSettings;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
 import org.springframework.amqp.core.Binding;
 import org.springframework.amqp.core.BindingBuilder;
@@ -15,7 +15,6 @@ import org.springframework.beans.factory.InitializingBean;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnProperty;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
-import org.springframework.core.env.Environment;
 
 /**
  * RabbitMQ topology of the {@code services} profile (README "Ordering" and "Scaling out"): consistent-hash exchanges
@@ -44,21 +43,26 @@ public class RabbitPartitionsConfiguration {
     }
 
     @Bean
-    public Declarables inboundPartitions(Environment env) {
-        return ring(env.getRequiredProperty("app.rabbitmq.exchange") + ".in", env.getRequiredProperty("app.rabbitmq.inbound-queues"));
+    public Declarables inboundPartitions(AppSettings settings) {
+        return ring(settings.getRabbitmq().getExchange() + ".in", queueNames(settings.getRabbitmq().getInboundQueues()));
     }
 
     @Bean
     @ConditionalOnProperty(name = "app.rabbitmq.persist-queues")
-    public Declarables persistPartitions(Environment env) {
-        return ring(env.getRequiredProperty("app.rabbitmq.exchange") + ".persist", env.getRequiredProperty("app.rabbitmq.persist-queues"));
+    public Declarables persistPartitions(AppSettings settings) {
+        return ring(settings.getRabbitmq().getExchange() + ".persist", queueNames(settings.getRabbitmq().getPersistQueues()));
     }
 
-    private static Declarables ring(String exchange, String queues) {
+    /** The configured queue names, trimmed, blanks (a trailing comma) left out. */
+    static List<String> queueNames(List<String> configured) {
+        return configured.stream().map(String::trim).filter(n -> !n.isEmpty()).toList();
+    }
+
+    private static Declarables ring(String exchange, List<String> queues) {
         CustomExchange ring = new CustomExchange(exchange, "x-consistent-hash", true, false);
         List<Declarable> declarables = new ArrayList<>();
         declarables.add(ring);
-        for (String name : Arrays.stream(queues.split(",")).map(String::trim).filter(n -> !n.isEmpty()).toList()) {
+        for (String name : queues) {
             Queue queue = QueueBuilder.durable(name).singleActiveConsumer().build();
             Binding binding = BindingBuilder.bind(queue).to(ring).with(WEIGHT).noargs();
             declarables.add(queue);

@@ -2,7 +2,7 @@ package io.asyncroutes.config;
 
 import io.asyncroutes.broker.ConfirmedPublisher;
 import io.asyncroutes.broker.ConfirmedRabbitComponent;
-import java.time.Duration;
+import io.asyncroutes.settings.AppSettings;
 import org.springframework.amqp.core.BindingBuilder;
 import org.springframework.amqp.core.Declarables;
 import org.springframework.amqp.core.DirectExchange;
@@ -12,7 +12,6 @@ import org.springframework.amqp.rabbit.connection.CachingConnectionFactory;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnProperty;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
-import org.springframework.core.env.Environment;
 
 /**
  * RabbitMQ publishing of the {@code services} profile: the Camel component
@@ -29,11 +28,10 @@ public class RabbitPublisherConfiguration {
     public static final String COMPONENT = "rabbit-confirmed";
 
     @Bean(COMPONENT)
-    public ConfirmedRabbitComponent confirmedRabbitComponent(CachingConnectionFactory rabbitConnectionFactory, Environment env) {
-        int channels = env.getProperty("app.rabbitmq.publisher-channels", Integer.class, 4);
-        Duration confirmTimeout = env.getProperty("app.rabbitmq.confirm-timeout", Duration.class, Duration.ofSeconds(5));
+    public ConfirmedRabbitComponent confirmedRabbitComponent(CachingConnectionFactory rabbitConnectionFactory, AppSettings settings) {
+        AppSettings.Rabbitmq rabbitmq = settings.getRabbitmq();
         return new ConfirmedRabbitComponent(new ConfirmedPublisher(rabbitConnectionFactory.getRabbitConnectionFactory(),
-                channels, confirmTimeout));
+                rabbitmq.getPublisherChannels(), rabbitmq.getConfirmTimeout()));
     }
 
     /**
@@ -43,13 +41,13 @@ public class RabbitPublisherConfiguration {
      * for someone to look at them.
      */
     @Bean
-    public Declarables resultAndDeadLetterQueues(Environment env) {
-        DirectExchange exchange = new DirectExchange(env.getRequiredProperty("app.rabbitmq.exchange"), true, false);
-        String prefix = env.getRequiredProperty("app.rabbitmq.prefix");
+    public Declarables resultAndDeadLetterQueues(AppSettings settings) {
+        DirectExchange exchange = new DirectExchange(settings.getRabbitmq().getExchange(), true, false);
+        String prefix = settings.getRabbitmq().getPrefix();
         // bounded like the Artemis results queue: an unread results queue never fills the broker's disk
         Queue results = QueueBuilder.durable(prefix + ".results")
-                .ttl(env.getRequiredProperty("app.results.ttl-millis", Integer.class))
-                .maxLength(env.getRequiredProperty("app.results.max-length", Integer.class))
+                .ttl(Math.toIntExact(settings.getResults().getTtlMillis())) // validated to fit an int
+                .maxLength(settings.getResults().getMaxLength())
                 .build();
         Queue deadLetter = QueueBuilder.durable(prefix + ".dead-letter").build();
         return new Declarables(exchange, results, deadLetter,

@@ -1,29 +1,79 @@
 package io.asyncroutes.settings;
 
+import jakarta.validation.Valid;
+import jakarta.validation.constraints.AssertTrue;
+import jakarta.validation.constraints.DecimalMax;
+import jakarta.validation.constraints.DecimalMin;
+import jakarta.validation.constraints.Max;
+import jakarta.validation.constraints.Min;
+import jakarta.validation.constraints.NotBlank;
+import jakarta.validation.constraints.NotNull;
+import jakarta.validation.constraints.Pattern;
+import jakarta.validation.constraints.Positive;
+import jakarta.validation.constraints.PositiveOrZero;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import org.hibernate.validator.constraints.time.DurationMin;
 
 /**
- * Typed application settings ({@code app.*}). A plain POJO on purpose: Spring Boot binds it
- * (see {@code config/AsyncRoutesConfiguration}), while plain camel-main or Karaf can build it by hand.
- * Every default here is the documented default in the README's configuration table.
+ * Typed application settings: the whole {@code app.*} tree except {@code app.kafka.*}
+ * ({@link KafkaSettings}, bound only in the {@code kafka} profile). A plain POJO on purpose: Spring
+ * Boot binds and validates it at start (see {@code config/SettingsConfiguration}), while plain
+ * camel-main or Karaf can build it by hand. The constraints are Jakarta Bean Validation annotations
+ * only, no Spring: where no validator runs (Karaf) they are inert. Every default here is the
+ * documented default in the README's configuration table; the field Javadoc is the description
+ * in the generated configuration metadata.
  */
 public class AppSettings {
 
+    /** Embedded default: where the Artemis journal, the H2 file and the Redis append-only file live. */
+    @NotBlank
+    private String dataDir = "data";
+    @Valid
+    private final Jms jms = new Jms();
+    @Valid
+    private final Rabbitmq rabbitmq = new Rabbitmq();
+    @Valid
+    private final Results results = new Results();
+    @Valid
+    private final Endpoints endpoints = new Endpoints();
+
+    @Valid
     private final Limits limits = new Limits();
+    @Valid
     private final Persistence persistence = new Persistence();
+    @Valid
     private final Intake intake = new Intake();
+    @Valid
     private final Redis redis = new Redis();
+    @Valid
     private final Security security = new Security();
+    @Valid
     private final Idempotency idempotency = new Idempotency();
+    @Valid
     private final Fetch fetch = new Fetch();
+    @Valid
     private final Retry retry = new Retry();
+    @Valid
     private final Llm llm = new Llm();
+    @Valid
     private final Cleanup cleanup = new Cleanup();
     /** Database rows received longer ago than this are deleted by {@code cleanup-expired}. */
+    @NotNull
+    @DurationMin(millis = 1)
     private Duration retention = Duration.ofDays(7);
+    @Valid
     private final Ordering ordering = new Ordering();
+    @Valid
     private final Partitions partitions = new Partitions();
 
+    public String getDataDir() { return dataDir; }
+    public void setDataDir(String v) { this.dataDir = v; }
+    public Jms getJms() { return jms; }
+    public Rabbitmq getRabbitmq() { return rabbitmq; }
+    public Results getResults() { return results; }
+    public Endpoints getEndpoints() { return endpoints; }
     public Limits getLimits() { return limits; }
     public Persistence getPersistence() { return persistence; }
     public Intake getIntake() { return intake; }
@@ -42,13 +92,17 @@ public class AppSettings {
     /** Input limits of the message contract (README "REST API"). */
     public static class Limits {
         /** Largest {@code content} in UTF-8 bytes. */
-        private int maxContentBytes = 64 * 1024;
+        @Positive
+        private int maxContentBytes = 65_536; // literals, not 64 * 1024: the metadata shows them as defaults
         /** Largest serialized {@code metadata} object in bytes. */
-        private int maxMetadataBytes = 8 * 1024;
+        @Positive
+        private int maxMetadataBytes = 8_192;
         /** Most URLs in {@code fetch}. */
+        @Positive
         private int maxFetchUrls = 32;
         /** Largest request body accepted by the REST API, in bytes (413 above it). */
-        private int maxBodyBytes = 256 * 1024;
+        @Positive
+        private int maxBodyBytes = 262_144;
 
         public int getMaxContentBytes() { return maxContentBytes; }
         public void setMaxContentBytes(int v) { this.maxContentBytes = v; }
@@ -63,16 +117,25 @@ public class AppSettings {
     /** The background write path: persist queue → group-commit batches → JDBC. */
     public static class Persistence {
         /** Most rows in one JDBC batch. */
+        @Positive
         private int batchSize = 100;
         /** How long handle-message waits for its wireTap to reach the durable persist queue. */
+        @NotNull
+        @DurationMin(millis = 1)
         private Duration handoffTimeout = Duration.ofSeconds(10);
         /** Hand-off batches published at the same time; a thread's results always use the same lane. */
+        @Positive
         private int handoffLanes = 8;
         /** Most results in one persist-queue message. */
+        @Positive
         private int handoffBatchSize = 100;
         /** First delay between attempts while the database is unreachable. */
+        @NotNull
+        @DurationMin(millis = 1)
         private Duration retryInitialDelay = Duration.ofMillis(500);
         /** Longest delay between attempts while the database is unreachable (retries never stop). */
+        @NotNull
+        @DurationMin(millis = 1)
         private Duration retryMaxDelay = Duration.ofSeconds(30);
 
         public int getBatchSize() { return batchSize; }
@@ -92,12 +155,17 @@ public class AppSettings {
     /** Redis key layout; connection settings are Spring Boot's {@code spring.data.redis.*}. */
     public static class Redis {
         /** Prefix of every key this application writes. */
+        @NotNull
+        @Pattern(regexp = "[A-Za-z0-9._:{}-]{0,128}", message = "must match [A-Za-z0-9._:{}-]{0,128}: it starts every Redis key and key pattern")
         private String keyPrefix = "ar:";
         /** Start an embedded redis-server (default profile only). */
         private boolean embedded = false;
         /** Most turns kept per thread history ({@code <prefix>history:<threadId>}); older ones are trimmed. */
+        @Positive
         private int historyMaxTurns = 50;
         /** A thread history expires this long after its last append. */
+        @NotNull
+        @DurationMin(millis = 1)
         private Duration historyTtl = Duration.ofDays(7);
 
         public String getKeyPrefix() { return keyPrefix; }
@@ -113,10 +181,13 @@ public class AppSettings {
     /** Route {@code cleanup-expired}: a Quartz cron job. */
     public static class Cleanup {
         /** Quartz cron expression of the cleanup tick (seconds first). */
+        @NotBlank
         private String cron = "0 * * * * ?";
         /** Quartz JDBC job store on the application database: exactly one instance runs each tick. */
         private boolean clustered = false;
         /** Clustered only: how often an instance checks in; a stopped instance's claimed tick is recovered after about this. */
+        @NotNull
+        @DurationMin(millis = 1)
         private Duration clusterCheckinInterval = Duration.ofMillis(7500);
 
         public Duration getClusterCheckinInterval() { return clusterCheckinInterval; }
@@ -129,6 +200,9 @@ public class AppSettings {
 
     /** Idempotent intake: a message id is processed once within this window. */
     public static class Idempotency {
+        /** How long a handled message id is remembered (TTL of {@code <prefix>idem:<id>} in Redis). */
+        @NotNull
+        @DurationMin(millis = 1)
         private Duration window = Duration.ofHours(24);
 
         public Duration getWindow() { return window; }
@@ -141,7 +215,12 @@ public class AppSettings {
          * A message whose handling failed for a transient reason (a dependency down) goes back to the
          * broker after this delay, doubling per consecutive failure up to {@code redeliveryMaxDelay}.
          */
+        @NotNull
+        @DurationMin(millis = 0)
         private Duration redeliveryDelay = Duration.ofMillis(500);
+        /** Longest delay before a failed message goes back to the broker. */
+        @NotNull
+        @DurationMin(millis = 0)
         private Duration redeliveryMaxDelay = Duration.ofSeconds(30);
         public Duration getRedeliveryDelay() { return redeliveryDelay; }
         public void setRedeliveryDelay(Duration v) { this.redeliveryDelay = v; }
@@ -158,12 +237,20 @@ public class AppSettings {
         /** Consume each inbound partition queue on its own route, on the instance that holds its lease (true in {@code services}). */
         private boolean enabled = false;
         /** This instance's name in the membership and the leases ({@code [A-Za-z0-9._:-]{1,128}}); empty: {@code <host>-<pid>-<random>}. */
+        @NotNull
+        @Pattern(regexp = "\\s*([A-Za-z0-9._:-]{1,128})?\\s*", message = "must be empty or match [A-Za-z0-9._:-]{1,128}: it is written to Redis")
         private String instanceId = "";
         /** How often an instance renews its membership and leases and revises what it owns. */
+        @NotNull
+        @DurationMin(millis = 1)
         private Duration heartbeatInterval = Duration.ofSeconds(1);
         /** A member or lease not renewed for this long is gone: a killed instance's partitions move after about this. */
+        @NotNull
+        @DurationMin(millis = 1)
         private Duration leaseTtl = Duration.ofSeconds(5);
         /** Longest wait, when giving a partition up, for its messages in flight to complete before its consumer stops anyway. */
+        @NotNull
+        @DurationMin(millis = 0)
         private Duration drainTimeout = Duration.ofSeconds(60);
 
         public boolean isEnabled() { return enabled; }
@@ -181,14 +268,21 @@ public class AppSettings {
     /** Per-thread ordering ({@code order-by-thread}, README "Ordering"). */
     public static class Ordering {
         /** How long an early message waits for its missing predecessors before the gap is skipped. */
+        @NotNull
+        @DurationMin(millis = 0)
         private Duration gapTimeout = Duration.ofSeconds(2);
         /** Most threads handled at the same time (one message each). */
+        @Positive
         private int maxConcurrency = 256;
         /** Most messages of one thread waiting for their turn; above it the caller blocks. */
+        @Positive
         private int maxPendingPerThread = 1000;
         /** Most messages waiting or in flight in the gate, all threads together; above it the caller blocks. */
+        @Positive
         private int maxPending = 20_000;
         /** TTL of the last handled seq per thread in Redis ({@code <prefix>seq:<threadId>}), refreshed on write. */
+        @NotNull
+        @DurationMin(millis = 1)
         private Duration stateTtl = Duration.ofDays(7);
 
         public Duration getGapTimeout() { return gapTimeout; }
@@ -206,6 +300,7 @@ public class AppSettings {
     /** REST API protection. */
     public static class Security {
         /** Required value of the X-API-Key header on /api/**; empty disables the check (embedded default only). */
+        @NotNull
         private String apiKey = "";
         /** Refuse to start without an API key (true outside the embedded default). */
         private boolean requireApiKey = false;
@@ -214,24 +309,39 @@ public class AppSettings {
         public void setApiKey(String v) { this.apiKey = v; }
         public boolean isRequireApiKey() { return requireApiKey; }
         public void setRequireApiKey(boolean v) { this.requireApiKey = v; }
+
+        /** The start-time check of {@code require-api-key}: a bean-validation property, not a setting (no setter). */
+        @AssertTrue(message = "app.security.api-key (APP_SECURITY_API_KEY) must be set: /api/** requires an API key outside the embedded default")
+        public boolean isApiKeyPresentWhereRequired() {
+            return !requireApiKey || (apiKey != null && !apiKey.isBlank());
+        }
     }
 
     /** The parallel fetch of context URLs (fetch-all / fetch-one). */
     public static class Fetch {
         /** Most requests in flight at once, over all messages; the HTTP connection pool is sized to match. */
+        @Positive
         private int maxConcurrency = 256;
         /** Per attempt: time to open the connection. */
+        @NotNull
+        @DurationMin(millis = 1)
         private Duration connectTimeout = Duration.ofSeconds(5);
         /** Per attempt: time to wait for the response. */
+        @NotNull
+        @DurationMin(millis = 1)
         private Duration responseTimeout = Duration.ofSeconds(10);
         /** Overall: items not done by then report "deadline exceeded" and the fetch returns. */
+        @NotNull
+        @DurationMin(millis = 1)
         private Duration deadline = Duration.ofSeconds(30);
         /** Largest response body accepted. */
-        private int maxResponseBytes = 1024 * 1024;
+        @Positive
+        private int maxResponseBytes = 1_048_576;
         /** Allow loopback, private, link-local and metadata addresses (SSRF guard off). */
         private boolean allowPrivate = false;
         /** Host names (or literal addresses) allowed even when they resolve to private addresses. */
-        private java.util.List<String> allowedHosts = new java.util.ArrayList<>();
+        @NotNull
+        private List<String> allowedHosts = new ArrayList<>();
 
         public int getMaxConcurrency() { return maxConcurrency; }
         public void setMaxConcurrency(int v) { this.maxConcurrency = v; }
@@ -245,19 +355,29 @@ public class AppSettings {
         public void setMaxResponseBytes(int v) { this.maxResponseBytes = v; }
         public boolean isAllowPrivate() { return allowPrivate; }
         public void setAllowPrivate(boolean v) { this.allowPrivate = v; }
-        public java.util.List<String> getAllowedHosts() { return allowedHosts; }
-        public void setAllowedHosts(java.util.List<String> v) { this.allowedHosts = v; }
+        public List<String> getAllowedHosts() { return allowedHosts; }
+        public void setAllowedHosts(List<String> v) { this.allowedHosts = v; }
     }
 
     /** Retries of transient failures (connection errors, timeouts, 5xx, 408, 429) with exponential backoff. */
     public static class Retry {
         /** Attempts in all, the first one included. */
+        @Positive
         private int maxAttempts = 3;
+        /** Delay before the second attempt. */
+        @NotNull
+        @DurationMin(millis = 0)
         private Duration initialDelay = Duration.ofSeconds(1);
+        /** Each further delay is the previous one times this. */
+        @DecimalMin("1.0")
         private double multiplier = 2.0;
         /** Cap on one delay, also on a Retry-After the server asks for. */
+        @NotNull
+        @DurationMin(millis = 0)
         private Duration maxDelay = Duration.ofSeconds(30);
         /** Each delay is varied by up to this fraction either way. */
+        @DecimalMin("0.0")
+        @DecimalMax("1.0")
         private double jitter = 0.15;
 
         public int getMaxAttempts() { return maxAttempts; }
@@ -275,17 +395,26 @@ public class AppSettings {
     /** The OpenAI-compatible chat endpoint (OpenAI, Ollama, vLLM, llama.cpp server, ...). */
     public static class Llm {
         /** Base URL of the OpenAI-compatible API, e.g. https://api.openai.com/v1; empty = no LLM. */
+        @NotNull
         private String baseUrl = "";
         /** API key (environment APP_LLM_API_KEY); some local servers need none. */
+        @NotNull
         private String apiKey = "";
+        /** Model name sent with every request (environment APP_LLM_MODEL). */
+        @NotBlank
         private String model = "gpt-4o-mini";
         /** Connect and read timeout of the client: the wait for the first chunk, and between chunks. */
+        @NotNull
+        @DurationMin(millis = 1)
         private Duration timeout = Duration.ofSeconds(60);
         /** System prompt of pipeline replies. */
+        @NotNull
         private String systemPrompt = "You are a helpful assistant. Use the context documents when they are relevant.";
         /** Earlier turns of the thread sent with a pipeline reply. */
+        @PositiveOrZero
         private int historyTurns = 20;
         /** Optional Camel endpoint URI receiving each chunk of a pipeline reply as it arrives. */
+        @NotNull
         private String chunkEndpoint = "";
 
         public boolean isConfigured() { return baseUrl != null && !baseUrl.isBlank(); }
@@ -303,5 +432,114 @@ public class AppSettings {
         public void setHistoryTurns(int v) { this.historyTurns = v; }
         public String getChunkEndpoint() { return chunkEndpoint; }
         public void setChunkEndpoint(String v) { this.chunkEndpoint = v; }
+    }
+    /** {@code app.jms.enabled}: read by the condition on {@code config/JmsBrokerConfiguration}, bound here to be described and validated. */
+    public static class Jms {
+        /** Register the Camel {@code jms} component on the Artemis connection factory (false in {@code services} and {@code kafka}). */
+        private boolean enabled = true;
+
+        public boolean isEnabled() { return enabled; }
+        public void setEnabled(boolean v) { this.enabled = v; }
+    }
+
+    /**
+     * RabbitMQ topology and publisher of the {@code services} profile. Its presence
+     * ({@code app.rabbitmq.inbound-queues} set) turns the RabbitMQ wiring on.
+     */
+    public static class Rabbitmq {
+        /** Direct exchange of the results and dead-letter queues; the partition exchanges are {@code <exchange>.in} and {@code <exchange>.persist}. */
+        @NotNull
+        private String exchange = "";
+        /** Prefix of the queue names ({@code <prefix>.results}, {@code <prefix>.dead-letter}). */
+        @NotNull
+        private String prefix = "";
+        /** Channels of the confirmed publisher ({@code rabbit-confirmed:}); one routing key always uses the same one. */
+        @Positive
+        private int publisherChannels = 4;
+        /** Longest wait for a publish's confirm; also bounds the publisher's connect and channel round trips. */
+        @NotNull
+        @DurationMin(millis = 1)
+        private Duration confirmTimeout = Duration.ofSeconds(5);
+        /** Single-active-consumer partition queues behind the consistent-hash exchange {@code <exchange>.in}; the same list on every instance. */
+        @NotNull
+        private List<String> inboundQueues = new ArrayList<>();
+        /** The same for the persist queue (exchange {@code <exchange>.persist}, routing key = hand-off lane). */
+        @NotNull
+        private List<String> persistQueues = new ArrayList<>();
+
+        public String getExchange() { return exchange; }
+        public void setExchange(String v) { this.exchange = v; }
+        public String getPrefix() { return prefix; }
+        public void setPrefix(String v) { this.prefix = v; }
+        public int getPublisherChannels() { return publisherChannels; }
+        public void setPublisherChannels(int v) { this.publisherChannels = v; }
+        public Duration getConfirmTimeout() { return confirmTimeout; }
+        public void setConfirmTimeout(Duration v) { this.confirmTimeout = v; }
+        public List<String> getInboundQueues() { return inboundQueues; }
+        public void setInboundQueues(List<String> v) { this.inboundQueues = v; }
+        public List<String> getPersistQueues() { return persistQueues; }
+        public void setPersistQueues(List<String> v) { this.persistQueues = v; }
+
+        /** The RabbitMQ topology needs its exchange and prefix once it has partition queues. */
+        @AssertTrue(message = "app.rabbitmq.exchange and app.rabbitmq.prefix must be set when app.rabbitmq.inbound-queues is")
+        public boolean isNamedWhereUsed() {
+            return inboundQueues == null || inboundQueues.isEmpty()
+                    || (exchange != null && !exchange.isBlank() && prefix != null && !prefix.isBlank());
+        }
+    }
+
+    /** The results queue (or topic) is bounded: an unread one never fills the broker. */
+    public static class Results {
+        /** A result expires after this many milliseconds (Artemis time-to-live, RabbitMQ {@code x-message-ttl}, Kafka {@code retention.ms}). */
+        @Positive
+        @Max(Integer.MAX_VALUE)
+        private long ttlMillis = 86_400_000L;
+        /** RabbitMQ: most results kept on the results queue ({@code x-max-length}, the oldest dropped first). */
+        @Positive
+        private int maxLength = 1_000_000;
+
+        public long getTtlMillis() { return ttlMillis; }
+        public void setTtlMillis(long v) { this.ttlMillis = v; }
+        public int getMaxLength() { return maxLength; }
+        public void setMaxLength(int v) { this.maxLength = v; }
+    }
+
+    /**
+     * Where messages come from and go to: Camel endpoint URIs, which the routes read as
+     * {@code {{app.endpoints.*}}} placeholders. Consumer URIs carry the consumer options; publish
+     * URIs are what producers send to. No defaults here: each profile's YAML names its broker.
+     */
+    public static class Endpoints {
+        /** Consumer URI of the inbound queue (asynchronous, each message acknowledged on its own when its exchange completes). */
+        @NotBlank
+        private String inbound = "";
+        /** Producer URI of the inbound queue (REST intake). */
+        @NotBlank
+        private String inboundPublish = "";
+        /** Consumer URI of the durable persist queue. */
+        @NotBlank
+        private String persist = "";
+        /** Producer URI of the durable persist queue (the hand-off batches). */
+        @NotBlank
+        private String persistPublish = "";
+        /** Producer URI of the results. */
+        @NotBlank
+        private String results = "";
+        /** Producer URI of the dead letters (with the reason in header {@code arDeadLetterReason}). */
+        @NotBlank
+        private String deadLetter = "";
+
+        public String getInbound() { return inbound; }
+        public void setInbound(String v) { this.inbound = v; }
+        public String getInboundPublish() { return inboundPublish; }
+        public void setInboundPublish(String v) { this.inboundPublish = v; }
+        public String getPersist() { return persist; }
+        public void setPersist(String v) { this.persist = v; }
+        public String getPersistPublish() { return persistPublish; }
+        public void setPersistPublish(String v) { this.persistPublish = v; }
+        public String getResults() { return results; }
+        public void setResults(String v) { this.results = v; }
+        public String getDeadLetter() { return deadLetter; }
+        public void setDeadLetter(String v) { this.deadLetter = v; }
     }
 }
