@@ -5,11 +5,13 @@ import io.asyncroutes.settings.KafkaSettings;
 import jakarta.validation.Validation;
 import jakarta.validation.ValidatorFactory;
 import org.springframework.beans.factory.DisposableBean;
+import org.springframework.beans.factory.config.BeanDefinition;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnProperty;
 import org.springframework.boot.context.properties.ConfigurationProperties;
 import org.springframework.boot.context.properties.EnableConfigurationProperties;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
+import org.springframework.context.annotation.Role;
 import org.springframework.validation.Errors;
 import org.springframework.validation.Validator;
 import org.springframework.validation.annotation.Validated;
@@ -49,9 +51,12 @@ public class SettingsConfiguration {
      * origin. This validator, which Spring Boot applies to every object it binds, checks each group of
      * our settings as soon as it is bound, so the report names the key as written and where it came
      * from ({@code "app.ordering.max-concurrency" from property source "commandLineArgs"}). Static:
-     * the binding post-processor looks it up before the configuration classes are instantiated.
+     * the binding post-processor looks it up before the configuration classes are instantiated;
+     * infrastructure role: created that early, it is not meant for the other post-processors (Spring
+     * warned at every start that it was "not eligible for getting processed by all BeanPostProcessors").
      */
     @Bean(EnableConfigurationProperties.VALIDATOR_BEAN_NAME)
+    @Role(BeanDefinition.ROLE_INFRASTRUCTURE)
     public static Validator configurationPropertiesValidator() {
         return new SettingsValidator();
     }
