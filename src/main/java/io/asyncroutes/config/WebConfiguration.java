@@ -1,6 +1,7 @@
 package io.asyncroutes.config;
 
 import io.asyncroutes.api.ApiKeyFilter;
+import io.asyncroutes.api.InlinePlatformHttp;
 import io.asyncroutes.api.JsonErrorReportValve;
 import io.asyncroutes.api.StartupGateFilter;
 import io.asyncroutes.settings.AppSettings;
@@ -8,10 +9,12 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import org.apache.camel.CamelContext;
+import org.apache.camel.component.platform.http.spi.PlatformHttpEngine;
 import org.apache.catalina.Pipeline;
 import org.apache.catalina.Valve;
 import org.apache.catalina.core.StandardHost;
 import org.apache.catalina.valves.ErrorReportValve;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnProperty;
 import org.springframework.boot.web.embedded.tomcat.TomcatServletWebServerFactory;
 import org.springframework.boot.web.error.ErrorAttributeOptions;
 import org.springframework.boot.web.server.WebServerFactoryCustomizer;
@@ -22,6 +25,7 @@ import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
 import org.springframework.core.Ordered;
 import org.springframework.core.annotation.Order;
+import org.springframework.core.env.Environment;
 import org.springframework.http.HttpStatus;
 import org.springframework.web.context.request.RequestAttributes;
 import org.springframework.web.context.request.WebRequest;
@@ -32,6 +36,23 @@ import org.springframework.web.context.request.WebRequest;
  */
 @Configuration(proxyBeanMethods = false)
 public class WebConfiguration {
+
+    /**
+     * platform-http's engine, named as the one Camel looks up (the starter's own steps aside): each
+     * REST route runs on the request's own thread and is answered in one pass through Spring MVC
+     * ({@link InlinePlatformHttp}).
+     */
+    @Bean(name = "platform-http-engine")
+    @ConditionalOnProperty(name = "app.api.inline-dispatch", havingValue = "true", matchIfMissing = true)
+    public PlatformHttpEngine platformHttpEngine(Environment env) {
+        return InlinePlatformHttp.engine(env.getProperty("server.port", Integer.class, 8080));
+    }
+
+    @Bean
+    @ConditionalOnProperty(name = "app.api.inline-dispatch", havingValue = "true", matchIfMissing = true)
+    public InlinePlatformHttp inlinePlatformHttp() {
+        return new InlinePlatformHttp();
+    }
 
     @Bean
     public FilterRegistrationBean<ApiKeyFilter> apiKeyFilter(AppSettings settings) {

@@ -73,6 +73,19 @@ class ChatApiTest extends EmbeddedProfileTest {
         assertThat(early).isGreaterThanOrEqualTo(6);
     }
 
+    /**
+     * Camel's platform-http answered through Spring MVC's async processing, whose timeout (30 s by
+     * default, 3 s in these tests) cut a longer stream off silently after the chunks so far: an LLM
+     * answer of more than half a minute never reached its end. Served inline, no such timeout applies.
+     */
+    @Test
+    void aStreamLongerThanSpringMvcsAsyncTimeoutReachesItsEnd() throws Exception {
+        List<String> data = read(chat("words-6-1000", true).body(), Integer.MAX_VALUE).stream().map(Event::line).toList();
+
+        assertThat(data).hasSize(7).endsWith("data: [DONE]");
+        assertThat(data.get(5)).isEqualTo("data: {\"content\":\"w6 \"}");
+    }
+
     @Test
     void withoutStreamTheWholeReplyComesAsJson() throws Exception {
         HttpResponse<String> response = Http.postJson(api("/chat"),
@@ -187,9 +200,9 @@ class ChatApiTest extends EmbeddedProfileTest {
     }
 
     /**
-     * A stream holds its request's thread for its whole length (platform-http runs each request's route
-     * on Spring's task executor): with Spring Boot's default of 8 threads, 8 open streams stalled every
-     * other request of the API until one ended.
+     * A stream holds its request's thread for its whole length: when platform-http ran each request's
+     * route on Spring's task executor, its default of 8 threads let 8 open streams stall every other
+     * request of the API until one ended (the routes now run on Tomcat's request threads, 256).
      */
     @Test
     void twelveOpenStreamsLeaveTheRestOfTheApiAnswering() throws Exception {

@@ -39,6 +39,9 @@ public abstract class EmbeddedProfileTest {
         registry.add("app.llm.base-url", LLM::baseUrl);
         registry.add("app.llm.model", () -> "words-3-10");
         registry.add("app.llm.chunk-endpoint", () -> "seda:reply-chunks");
+        // a request still served through Spring MVC's async processing would be cut after this
+        // (Tomcat's own default is 30 s): ChatApiTest's 6 s stream shows the API serves none that way
+        registry.add("spring.mvc.async.request-timeout", () -> "3s");
     }
 
     private static LocalOpenAiServer startLlm() {
