@@ -14,12 +14,12 @@ import dev.langchain4j.model.chat.response.StreamingChatResponseHandler;
 import dev.langchain4j.model.openai.OpenAiStreamingChatModel;
 import io.asyncroutes.fetch.UpstreamStatusException;
 import io.asyncroutes.settings.AppSettings;
+import io.asyncroutes.support.DaemonThreads;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
-import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Consumer;
 
 /**
@@ -42,7 +42,7 @@ public class LlmClient implements AutoCloseable {
      * calling thread, so {@link #start} returned only at the end and the relay got every chunk at
      * once. Started here, that thread is never the caller's.
      */
-    private final ExecutorService starter = Executors.newCachedThreadPool(new StarterThreads());
+    private final ExecutorService starter = Executors.newCachedThreadPool(DaemonThreads.named("llm-stream"));
 
     public LlmClient(AppSettings.Llm settings) {
         this.settings = settings;
@@ -138,16 +138,5 @@ public class LlmClient implements AutoCloseable {
             });
         }
         return messages;
-    }
-
-    private static final class StarterThreads implements java.util.concurrent.ThreadFactory {
-        private final AtomicInteger count = new AtomicInteger();
-
-        @Override
-        public Thread newThread(Runnable task) {
-            Thread thread = new Thread(task, "llm-stream-" + count.incrementAndGet());
-            thread.setDaemon(true);
-            return thread;
-        }
     }
 }
