@@ -8,7 +8,10 @@ import io.asyncroutes.support.EmbeddedProfileTest;
 import io.asyncroutes.support.Http;
 import io.asyncroutes.support.Json;
 import java.time.Duration;
+import org.apache.camel.ManagementStatisticsLevel;
+import org.apache.camel.spring.boot.CamelConfigurationProperties;
 import org.junit.jupiter.api.Test;
+import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.boot.test.web.server.LocalServerPort;
 
 /** Actuator health covers database, broker and Redis; Prometheus metrics include Camel route metrics. */
@@ -16,6 +19,9 @@ class OperationsEndpointsTest extends EmbeddedProfileTest {
 
     @LocalServerPort
     int port;
+
+    @Autowired
+    CamelConfigurationProperties camelProperties;
 
     @Test
     void healthCoversDatabaseBrokerAndRedis() throws Exception {
@@ -42,5 +48,13 @@ class OperationsEndpointsTest extends EmbeddedProfileTest {
         assertThat(metrics).contains("routeId=\"persist-message\"", "routeId=\"api-post-message\"");
         // the sub-routes every message passes through are timed by their callers only (camel.metrics.route-policy-exclude-pattern)
         assertThat(metrics).doesNotContain("routeId=\"order-by-thread\"", "routeId=\"publish-result\"");
+    }
+
+    @Test
+    void jmxCountsPerRouteNotPerProcessor() {
+        // per-processor counters cost every message a wrapper per step; the routes' own counters stay
+        // for operators (the suite itself runs with JMX off, so the bound setting is what is checked)
+        assertThat(camelProperties.getMain().getJmxManagementStatisticsLevel())
+                .isEqualTo(ManagementStatisticsLevel.RoutesOnly);
     }
 }
