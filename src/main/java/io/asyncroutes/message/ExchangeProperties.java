@@ -29,6 +29,11 @@ public final class ExchangeProperties {
     /** The {@code KafkaCommitWindow.Delivery} of the record a (copied) exchange handles. */
     public static final String KAFKA_DELIVERY = "arKafkaDelivery";
 
+    /** The body an intake route's message arrived with, for its dead letter ({@code support/SharedRouteConfigurations}). */
+    public static final String ARRIVED_BODY = "arArrivedBody";
+    /** The headers an intake route's message arrived with (a copy), for its dead letter. */
+    public static final String ARRIVED_HEADERS = "arArrivedHeaders";
+
     // --- the ordering gate (ordering/KeyedResequencer) ---
 
     /** Set on exchanges that went through the gate (guards against gating twice). */

@@ -1,10 +1,15 @@
 package io.asyncroutes.support;
 
+import io.asyncroutes.message.ExchangeProperties;
 import io.asyncroutes.message.Headers;
 import java.time.Duration;
+import java.util.HashMap;
+import java.util.Map;
 import org.apache.camel.Exchange;
 import org.apache.camel.LoggingLevel;
+import org.apache.camel.Message;
 import org.apache.camel.builder.RouteConfigurationBuilder;
+import org.apache.camel.model.RouteConfigurationDefinition;
 
 /**
  * Error handling shared by the routes, declared once and referenced by id
@@ -12,7 +17,8 @@ import org.apache.camel.builder.RouteConfigurationBuilder;
  *
  * <ul>
  *   <li>{@value #INTAKE}: a message that breaks the contract, or fails for a reason that will not
- *   go away, is dead-lettered with its reason and the queue keeps flowing. A transient failure
+ *   go away, is dead-lettered with its reason and the queue keeps flowing. The dead letter carries
+ *   the message as it arrived (body and headers), kept when it enters the route. A transient failure
  *   (Redis, broker, database down) is not handled: the inbound message is rolled back and the
  *   broker redelivers it later, so nothing is lost while a dependency is down.</li>
  *   <li>{@value #DATABASE}: database writes retry transient failures forever with capped
@@ -40,7 +46,13 @@ public class SharedRouteConfigurations extends RouteConfigurationBuilder {
 
     @Override
     public void configuration() {
-        routeConfiguration(INTAKE)
+        RouteConfigurationDefinition intake = routeConfiguration(INTAKE);
+        // the message as it arrived, for its dead letter: kept by the intake routes alone, because
+        // Camel's useOriginalMessage() makes every exchange of the context copy its message when it
+        // starts (every REST call, fetched URL and tapped copy; with camel-jms, each copy of a
+        // JmsMessage also throws and catches an exception inside Camel)
+        intake.interceptFrom().process(SharedRouteConfigurations::keepArrived);
+        intake
                 // the broker redelivered this message and the copy took its place: end this delivery quietly
                 .onException(SupersededDeliveryException.class)
                     .handled(true)
@@ -48,7 +60,7 @@ public class SharedRouteConfigurations extends RouteConfigurationBuilder {
                 .end()
                 .onException(RejectedInputException.class)
                     .handled(true)
-                    .useOriginalMessage()
+                    .process(SharedRouteConfigurations::restoreArrived)
                     .process(exchange -> exchange.getMessage().setHeader(Headers.DEAD_LETTER_REASON, exchange
                             .getProperty(Exchange.EXCEPTION_CAUGHT, RejectedInputException.class).reason()))
                     .to("direct:dead-letter")
@@ -59,7 +71,7 @@ public class SharedRouteConfigurations extends RouteConfigurationBuilder {
                     .redeliveryDelay(200)
                     .retryAttemptedLogLevel(LoggingLevel.WARN)
                     .handled(true)
-                    .useOriginalMessage()
+                    .process(SharedRouteConfigurations::restoreArrived)
                     .process(exchange -> exchange.getMessage().setHeader(Headers.DEAD_LETTER_REASON,
                             "unexpected_error: " + exchange.getProperty(Exchange.EXCEPTION_CAUGHT, Exception.class)))
                     .to("direct:dead-letter")
@@ -77,5 +89,22 @@ public class SharedRouteConfigurations extends RouteConfigurationBuilder {
                     .logRetryAttempted(true)
                     .logExhausted(true)
                 .end();
+    }
+
+    private static void keepArrived(Exchange exchange) {
+        Message in = exchange.getIn();
+        exchange.setProperty(ExchangeProperties.ARRIVED_BODY, in.getBody());
+        exchange.setProperty(ExchangeProperties.ARRIVED_HEADERS, new HashMap<>(in.getHeaders()));
+    }
+
+    @SuppressWarnings("unchecked")
+    private static void restoreArrived(Exchange exchange) {
+        Map<String, Object> headers = exchange.getProperty(ExchangeProperties.ARRIVED_HEADERS, Map.class);
+        if (headers == null) {
+            return; // failed before it was kept: the message is still the arriving one
+        }
+        Message message = exchange.getMessage();
+        message.setBody(exchange.getProperty(ExchangeProperties.ARRIVED_BODY));
+        message.setHeaders(new HashMap<>(headers));
     }
 }
