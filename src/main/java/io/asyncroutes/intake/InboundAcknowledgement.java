@@ -14,10 +14,8 @@ import org.apache.camel.CamelContext;
 import org.apache.camel.CamelContextAware;
 import org.apache.camel.Endpoint;
 import org.apache.camel.Exchange;
-import org.apache.camel.Message;
 import org.apache.camel.Processor;
 import org.apache.camel.ProducerTemplate;
-import org.apache.camel.support.DefaultMessage;
 import org.apache.camel.support.SynchronizationAdapter;
 import org.apache.camel.support.service.ServiceSupport;
 import org.slf4j.Logger;
@@ -87,14 +85,6 @@ public class InboundAcknowledgement extends ServiceSupport implements Processor,
             } else {
                 LOG.debug("Inbound JMS message in a transacted or auto-acknowledged session: nothing to settle");
             }
-            // the JMS message and session are settled through the Ack from here on; a plain message
-            // takes the JmsMessage's place, because Camel copies a JmsMessage (for the persistence
-            // wireTap, a reply's multicast) through a constructor that throws and catches a
-            // NullPointerException inside camel-jms every time (JmsMessage.newInstance)
-            Message plain = new DefaultMessage(exchange);
-            plain.setBody(exchange.getIn().getBody());
-            plain.setHeaders(new HashMap<>(exchange.getIn().getHeaders()));
-            exchange.setIn(plain);
         }
     }
 
