@@ -15,10 +15,14 @@ import io.asyncroutes.persistence.PersistRoutes;
 import io.asyncroutes.pipeline.HandleRoutes;
 import io.asyncroutes.settings.AppSettings;
 import io.asyncroutes.state.ThreadHistory;
+import io.asyncroutes.support.ContextLifecycleNotifier;
 import io.asyncroutes.support.SharedRouteConfigurations;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import org.apache.camel.spi.EventNotifier;
 import org.apache.camel.spi.IdempotentRepository;
+import org.apache.camel.spring.boot.CamelSpringBootApplicationListener;
+import org.apache.camel.support.EventHelper;
 import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
@@ -32,6 +36,26 @@ import org.springframework.context.annotation.Import;
 @Configuration(proxyBeanMethods = false)
 @Import(SettingsConfiguration.class)
 public class AsyncRoutesConfiguration {
+
+    /**
+     * The Spring Boot starter runs {@code CamelContextConfiguration.afterApplicationStart} (the
+     * OpenAPI starter has one) from an event notifier that does not say it ignores exchange events,
+     * so for the application's whole life Camel builds an event object at every step of every
+     * exchange for it (sending, sent, created, completed) and times every send. Once the context has
+     * started, that notifier's work is done: it is told to ignore exchange events and Camel checks
+     * again whether any notifier wants them (none of the application's does).
+     */
+    @Bean
+    public ContextLifecycleNotifier exchangeEventsOffOnceStarted() {
+        return new ContextLifecycleNotifier(camel -> {
+            for (EventNotifier notifier : camel.getManagementStrategy().getEventNotifiers()) {
+                if (notifier.getClass().getEnclosingClass() == CamelSpringBootApplicationListener.class) {
+                    notifier.setIgnoreExchangeEvents(true);
+                }
+            }
+            camel.getCamelContextExtension().setEventNotificationApplicable(EventHelper.eventsApplicable(camel));
+        }, camel -> { });
+    }
 
     @Bean
     public MessageValidator messageValidator(AppSettings settings) {

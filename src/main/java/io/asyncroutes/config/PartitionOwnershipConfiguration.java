@@ -6,6 +6,7 @@ import io.asyncroutes.cluster.PartitionOwnership;
 import io.asyncroutes.intake.InboundAcknowledgement;
 import io.asyncroutes.persistence.PersistRoutes;
 import io.asyncroutes.settings.AppSettings;
+import io.asyncroutes.support.ContextLifecycleNotifier;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.util.LinkedHashMap;
@@ -13,9 +14,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.stream.IntStream;
 import org.apache.camel.CamelContext;
-import org.apache.camel.spi.CamelEvent;
-import org.apache.camel.spring.boot.CamelContextConfiguration;
-import org.apache.camel.support.EventNotifierSupport;
 import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.beans.factory.annotation.Qualifier;
 import org.springframework.boot.actuate.health.Health;
@@ -60,30 +58,16 @@ public class PartitionOwnershipConfiguration {
                 partitionOwnership, acknowledgement);
     }
 
+    /**
+     * Ownership starts once the context has started; when it begins to stop, the pipeline still
+     * runs, so what was admitted completes and is acknowledged. An event notifier bean, which Camel
+     * registers while it builds the context (so {@code PartitionOwnership}, which needs the context,
+     * is looked up when the event comes), and which asks for no exchange events.
+     */
     @Bean
-    public CamelContextConfiguration partitionOwnershipLifecycle(PartitionOwnership partitionOwnership) {
-        return new CamelContextConfiguration() {
-            @Override
-            public void beforeApplicationStart(CamelContext camel) {
-                camel.getManagementStrategy().addEventNotifier(new EventNotifierSupport() {
-                    @Override
-                    public boolean isEnabled(CamelEvent event) {
-                        return event instanceof CamelEvent.CamelContextStoppingEvent;
-                    }
-
-                    @Override
-                    public void notify(CamelEvent event) {
-                        // the pipeline still runs: what was admitted completes and is acknowledged
-                        partitionOwnership.stop();
-                    }
-                });
-            }
-
-            @Override
-            public void afterApplicationStart(CamelContext camel) {
-                partitionOwnership.start();
-            }
-        };
+    public ContextLifecycleNotifier partitionOwnershipLifecycle(ObjectProvider<PartitionOwnership> partitionOwnership) {
+        return new ContextLifecycleNotifier(camel -> partitionOwnership.getObject().start(),
+                camel -> partitionOwnership.getObject().stop());
     }
 
     /** {@code /actuator/health} → {@code partitions}: who this is, who is alive, who owns which partition. */

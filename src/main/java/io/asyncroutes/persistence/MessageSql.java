@@ -12,6 +12,13 @@ public final class MessageSql {
             + "VALUES (:#id, :#threadId, :#seq, :#status, :#receivedAt, :#processedAt, :#result) "
             + "ON CONFLICT DO NOTHING";
 
+    /**
+     * The parameters of {@link #INSERT}, given to camel-sql ({@code parametersCount}): otherwise it asks
+     * the driver for the statement's parameter metadata on every write, which the PostgreSQL driver
+     * can only answer by asking the server (a describe round trip).
+     */
+    public static final int INSERT_PARAMETERS = 7;
+
     public static final String BY_ID = "SELECT result FROM ar_message WHERE id = :#id";
 
     /** A thread's history: seq order, then arrival order; keyset paging on seq. */

@@ -48,10 +48,10 @@ public class PersistRoutes extends RouteBuilder {
 
         from("direct:persist-batch").routeId("persist-batch")
                 .routeConfigurationId(SharedRouteConfigurations.DATABASE)
-                .to("sql:" + MessageSql.INSERT + "?batch=true");
+                .to("sql:" + MessageSql.INSERT + "?batch=true&parametersCount=" + MessageSql.INSERT_PARAMETERS);
 
         from("direct:persist-one").routeId("persist-one")
                 .routeConfigurationId(SharedRouteConfigurations.DATABASE)
-                .to("sql:" + MessageSql.INSERT);
+                .to("sql:" + MessageSql.INSERT + "?parametersCount=" + MessageSql.INSERT_PARAMETERS);
     }
 }

@@ -8,7 +8,11 @@ import io.asyncroutes.support.EmbeddedProfileTest;
 import io.asyncroutes.support.Http;
 import io.asyncroutes.support.Json;
 import java.time.Duration;
+import java.util.List;
+import org.apache.camel.CamelContext;
 import org.apache.camel.ManagementStatisticsLevel;
+import org.apache.camel.builder.NotifyBuilder;
+import org.apache.camel.spi.EventNotifier;
 import org.apache.camel.spring.boot.CamelConfigurationProperties;
 import org.junit.jupiter.api.Test;
 import org.springframework.beans.factory.annotation.Autowired;
@@ -22,6 +26,8 @@ class OperationsEndpointsTest extends EmbeddedProfileTest {
 
     @Autowired
     CamelConfigurationProperties camelProperties;
+    @Autowired
+    CamelContext camel;
 
     @Test
     void healthCoversDatabaseBrokerAndRedis() throws Exception {
@@ -56,5 +62,36 @@ class OperationsEndpointsTest extends EmbeddedProfileTest {
         // for operators (the suite itself runs with JMX off, so the bound setting is what is checked)
         assertThat(camelProperties.getMain().getJmxManagementStatisticsLevel())
                 .isEqualTo(ManagementStatisticsLevel.RoutesOnly);
+    }
+
+    /**
+     * While one event notifier asks for exchange events, Camel builds an event object at every step of
+     * every exchange (sent, sending, created, completed) and times each send; the application's own
+     * notifiers ask only for what they use, and the one the Spring Boot starter adds for
+     * {@code CamelContextConfiguration}s stops asking once the context has started.
+     */
+    @Test
+    void noEventNotifierAsksForEveryExchangeEvent() {
+        assertThat(exchangeEventListeners(camel)).isEmpty();
+        if (camel.getManagementStrategy().getEventNotifiers().stream()
+                .noneMatch(notifier -> notifier.getClass().getEnclosingClass() == NotifyBuilder.class)) {
+            // (a test of the same Spring context may have left a NotifyBuilder, which wants them)
+            assertThat(camel.getCamelContextExtension().isEventNotificationApplicable()).isFalse();
+        }
+    }
+
+    @Test
+    void lettuceCommandLatencyIsNotTimedPerCommand() {
+        // a Micrometer timer lookup on every Redis reply; Redis reports its own command latency
+        assertThat(Http.get("http://127.0.0.1:" + port + "/actuator/prometheus").body()).doesNotContain("lettuce_command");
+    }
+
+    /** The context's event notifiers that want exchange events, but a test's own {@link NotifyBuilder}s. */
+    static List<String> exchangeEventListeners(CamelContext camel) {
+        return camel.getManagementStrategy().getEventNotifiers().stream()
+                .filter(notifier -> !notifier.isIgnoreExchangeEvents() && !notifier.isDisabled())
+                .filter(notifier -> notifier.getClass().getEnclosingClass() != NotifyBuilder.class)
+                .map(EventNotifier::toString)
+                .toList();
     }
 }

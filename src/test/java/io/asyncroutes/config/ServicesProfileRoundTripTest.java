@@ -101,6 +101,12 @@ class ServicesProfileRoundTripTest extends ServicesProfileTest {
     }
 
     @Test
+    void partitionOwnershipListensToTheContextsLifecycleOnly() {
+        // its notifier starts ownership (the partitions are consumed: the tests above) and asks for nothing else
+        assertThat(OperationsEndpointsTest.exchangeEventListeners(camel)).isEmpty();
+    }
+
+    @Test
     void healthReportsDatabaseRedisAndBroker() throws Exception {
         JsonNode health = Json.MAPPER.readTree(Http.get("http://127.0.0.1:" + port + "/actuator/health").body());
         assertThat(health.path("status").asText()).isEqualTo("UP");
