@@ -18,8 +18,6 @@ import java.time.Duration;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionException;
 import org.apache.camel.Exchange;
 import org.apache.camel.Message;
 import org.apache.camel.ProducerTemplate;
@@ -58,24 +56,6 @@ public class ApiHandlers {
         out.setHeader(Headers.RABBIT_ROUTING_KEY, message.threadId());
         out.setBody(Json.write(message));
         exchange.setProperty(ExchangeProperties.API_MESSAGE_ID, message.id());
-    }
-
-    /**
-     * {@code api-post-message}: waits, on the request thread that waits for the answer anyway, for the
-     * broker's confirm the producer left ({@link ExchangeProperties#DEFER_CONFIRM}); its failure is
-     * the producer's own, answered as before (503 for an unavailable broker).
-     */
-    void awaitConfirm(Exchange exchange) throws Exception {
-        CompletableFuture<?> confirm = exchange.getProperty(ExchangeProperties.PUBLISH_CONFIRM, CompletableFuture.class);
-        exchange.removeProperty(ExchangeProperties.PUBLISH_CONFIRM);
-        if (confirm == null) {
-            return; // a producer that confirmed before it returned
-        }
-        try {
-            confirm.join(); // bounded by the publisher's confirm timeout
-        } catch (CompletionException e) {
-            throw e.getCause() instanceof Exception cause ? cause : e;
-        }
     }
 
     /** {@code api-post-message}, once the message is durably on the inbound queue: 202 with its id. */

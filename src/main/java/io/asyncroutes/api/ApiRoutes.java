@@ -126,11 +126,7 @@ public class ApiRoutes extends RouteBuilder {
         ApiHandlers handlers = new ApiHandlers(validator, settings, getContext().createProducerTemplate());
         from("direct:api-post-message").routeId("api-post-message")
                 .process(handlers::acceptMessage)
-                // the confirm is awaited on the request thread (awaitConfirm), which waits for the answer anyway
-                .setProperty(ExchangeProperties.DEFER_CONFIRM, constant(true))
                 .to(ExchangePattern.InOnly, "{{app.endpoints.inbound-publish}}")
-                .removeProperty(ExchangeProperties.DEFER_CONFIRM)
-                .process(handlers::awaitConfirm)
                 .process(handlers::accepted);
 
         from("direct:api-fetch").routeId("api-fetch")

@@ -1,11 +1,9 @@
 package io.asyncroutes.broker;
 
-import io.asyncroutes.message.ExchangeProperties;
 import io.asyncroutes.message.Headers;
 import java.nio.charset.StandardCharsets;
 import java.util.HashMap;
 import java.util.Map;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutorService;
 import org.apache.camel.AsyncCallback;
 import org.apache.camel.Consumer;
@@ -26,9 +24,7 @@ import org.apache.camel.support.DefaultEndpoint;
  * the same {@code JMSXGroupID} header (the thread id) keep their order, else those with the same
  * routing key. The exchange
  * continues when the broker has confirmed the message, on a small pool of the component's, never
- * on the connection's reader thread and without a thread blocked while the confirm is on its way;
- * or, when the exchange asks for it ({@link ExchangeProperties#DEFER_CONFIRM}), at once, leaving the
- * confirm for the route to await.
+ * on the connection's reader thread and without a thread blocked while the confirm is on its way.
  * Message headers with String, number or boolean values travel as AMQP headers ({@code Camel*} and
  * {@code JMS*} headers stay behind).
  */
@@ -114,20 +110,13 @@ public class ConfirmedRabbitComponent extends DefaultComponent {
             String key = exchange.getMessage().getHeader(Headers.RABBIT_ROUTING_KEY, endpoint.routingKey, String.class);
             // one thread's messages keep their order on one channel, also when they share a routing key (results)
             String lane = exchange.getMessage().getHeader(Headers.JMS_GROUP, key, String.class);
-            CompletableFuture<Void> confirm = publisher.publish(endpoint.exchangeName, key, lane,
-                    amqpHeaders(exchange.getMessage().getHeaders()), bytes);
-            if (exchange.getProperty(ExchangeProperties.DEFER_CONFIRM, false, Boolean.class)) {
-                // the route awaits the confirm itself, with its other pending work: no continuation here
-                exchange.setProperty(ExchangeProperties.PUBLISH_CONFIRM, confirm);
-                callback.done(true);
-                return true;
-            }
-            confirm.whenCompleteAsync((confirmed, error) -> {
-                if (error != null) {
-                    exchange.setException(error);
-                }
-                callback.done(false);
-            }, continuations);
+            publisher.publish(endpoint.exchangeName, key, lane, amqpHeaders(exchange.getMessage().getHeaders()), bytes)
+                    .whenCompleteAsync((confirmed, error) -> {
+                        if (error != null) {
+                            exchange.setException(error);
+                        }
+                        callback.done(false);
+                    }, continuations);
             return false;
         }
     }

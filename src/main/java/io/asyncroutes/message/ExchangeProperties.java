@@ -20,17 +20,6 @@ public final class ExchangeProperties {
     /** The future that the persistence wireTap completes once its hand-off is durable. */
     public static final String HANDOFF = "arPersistHandoff";
     /**
-     * Set (true) around a send to a producer that confirms asynchronously ({@code rabbit-confirmed}):
-     * it then continues at once and leaves its confirm as a {@code CompletableFuture} in
-     * {@link #PUBLISH_CONFIRM} for the route to await, instead of resuming the exchange on a thread of
-     * its own when the confirm comes. {@code publish-result} awaits it together with the persistence
-     * hand-off, {@code api-post-message} on the request thread that waits anyway: a thread switch less
-     * per message. Producers that confirm synchronously (JMS) ignore it.
-     */
-    public static final String DEFER_CONFIRM = "arDeferConfirm";
-    /** The confirm a producer left for {@link #DEFER_CONFIRM}. */
-    public static final String PUBLISH_CONFIRM = "arPublishConfirm";
-    /**
      * A {@code java.util.function.BooleanSupplier} the ordering gate asks as it lets the message
      * through: false once the message's source no longer belongs to this instance (its Kafka
      * partition moved to another), and the gate then drops it instead of handling it (the new owner

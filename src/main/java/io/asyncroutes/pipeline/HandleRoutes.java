@@ -5,15 +5,22 @@ import io.asyncroutes.message.ExchangeProperties;
 import io.asyncroutes.message.Headers;
 import io.asyncroutes.message.MessageResult;
 import io.asyncroutes.message.ThreadMessage;
+import io.asyncroutes.persistence.HandoffException;
 import io.asyncroutes.settings.AppSettings;
 import io.asyncroutes.support.Json;
-import io.asyncroutes.support.SameThreadExecutor;
 import java.time.Instant;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import org.apache.camel.AsyncCallback;
 import org.apache.camel.Exchange;
 import org.apache.camel.ExchangePattern;
 import org.apache.camel.builder.RouteBuilder;
 import org.apache.camel.spi.IdempotentRepository;
+import org.apache.camel.spi.ThreadPoolProfile;
+import org.apache.camel.support.AsyncProcessorSupport;
 
 /**
  * {@code handle-message}: the seed's {@code handle_message} + {@code create_task(save_to_db)}.
@@ -109,14 +116,9 @@ public class HandleRoutes extends RouteBuilder {
                 .choice()
                     .when(exchangeProperty(ExchangeProperties.STORE_RESULT).isEqualTo(true))
                         .process(exchange -> exchange.setProperty(ExchangeProperties.HANDOFF, new CompletableFuture<Void>()))
-                        // the tap only queues the result for its hand-off lane (HandoffBatcher): on this thread,
-                        // not a thread of its own; blocking there is the intended back-pressure
-                        .wireTap("direct:persist-handoff").executorService(SameThreadExecutor.INSTANCE)
-                        // the results queue's confirm is awaited with the hand-off, below
-                        .setProperty(ExchangeProperties.DEFER_CONFIRM, constant(true))
+                        .wireTap("direct:persist-handoff")
                         .to(ExchangePattern.InOnly, "{{app.endpoints.results}}")
-                        .removeProperty(ExchangeProperties.DEFER_CONFIRM)
-                        .process(new AwaitHandoff(getContext(), settings.getPersistence().getHandoffTimeout()))
+                        .process(new AwaitHandoff())
                     .endChoice()
                     .otherwise()
                         .to(ExchangePattern.InOnly, "{{app.endpoints.results}}")
@@ -152,5 +154,59 @@ public class HandleRoutes extends RouteBuilder {
         Long receivedAt = exchange.getMessage().getHeader(Headers.RECEIVED_AT, Long.class);
         exchange.getMessage().setBody(MessageResult.of(message,
                 receivedAt != null ? Instant.ofEpochMilli(receivedAt) : Instant.now()));
+    }
+
+    /**
+     * Continues the exchange when its tap's hand-off is durable, without a thread waiting for it: the
+     * hand-off is usually confirmed by then, and when it is not, the exchange resumes on a pool of
+     * this route's, never on the hand-off publisher's thread.
+     */
+    private final class AwaitHandoff extends AsyncProcessorSupport {
+        private volatile ExecutorService continuations;
+
+        @Override
+        @SuppressWarnings("unchecked")
+        public boolean process(Exchange exchange, AsyncCallback callback) {
+            CompletableFuture<Void> handoff = exchange.getProperty(ExchangeProperties.HANDOFF, CompletableFuture.class);
+            if (handoff.isDone()) {
+                settle(exchange, handoff);
+                callback.done(true);
+                return true;
+            }
+            long timeoutMillis = settings.getPersistence().getHandoffTimeout().toMillis();
+            handoff.orTimeout(timeoutMillis, TimeUnit.MILLISECONDS).whenCompleteAsync((done, error) -> {
+                settle(exchange, handoff);
+                callback.done(false);
+            }, continuations());
+            return false;
+        }
+
+        private void settle(Exchange exchange, CompletableFuture<Void> handoff) {
+            try {
+                handoff.join();
+            } catch (CompletionException | java.util.concurrent.CancellationException e) {
+                Throwable cause = e.getCause() != null ? e.getCause() : e;
+                exchange.setException(cause instanceof TimeoutException
+                        ? new HandoffException("persistence hand-off not confirmed within "
+                                + settings.getPersistence().getHandoffTimeout().toMillis() + " ms", cause)
+                        : new HandoffException("persistence hand-off failed: " + cause, cause));
+            }
+        }
+
+        private ExecutorService continuations() {
+            if (continuations == null) {
+                synchronized (this) {
+                    if (continuations == null) {
+                        ThreadPoolProfile profile = new ThreadPoolProfile("ar-handoff-continuations");
+                        profile.setPoolSize(16);
+                        profile.setMaxPoolSize(16);
+                        profile.setMaxQueueSize(-1);
+                        continuations = getContext().getExecutorServiceManager()
+                                .newThreadPool(this, "ar-handoff-continuations", profile);
+                    }
+                }
+            }
+            return continuations;
+        }
     }
 }

@@ -95,11 +95,15 @@ class PipelineBenchmark {
                 paused(app, true);
                 publishBacklog("bc-");
                 Map<String, Long> before = cpuTicks(app);
+                long switchesBefore = contextSwitches(app.pid());
                 long drainStarted = System.nanoTime();
                 paused(app, false);
                 awaitStored("bc-", drainStarted);
                 results.put("3b services: CPU ms per message over a warm drain (app paused while the backlog was published)",
-                        drained("bc-", perfTest) + "; CPU ms/msg: " + cpuPerMessage(before, cpuTicks(app), MESSAGES));
+                        drained("bc-", perfTest) + "; CPU ms/msg: " + cpuPerMessage(before, cpuTicks(app), MESSAGES)
+                        // a count, not a time: steady on a machine whose speed varies from run to run
+                        + String.format("; app thread switches per message %.2f",
+                                (contextSwitches(app.pid()) - switchesBefore) / (double) MESSAGES));
             }
 
             if (PARTS.contains("rest") && hasWrk()) {
@@ -220,6 +224,27 @@ class PipelineBenchmark {
             } catch (java.io.IOException | RuntimeException gone) {
                 // a process that ended in between (a PostgreSQL backend): not counted
             }
+        }
+        return sum;
+    }
+
+    /** Context switches (voluntary and not) of all the process's threads so far, from /proc; threads that ended are not counted. */
+    private static long contextSwitches(long pid) {
+        long sum = 0;
+        try (var tasks = Files.list(Path.of("/proc/" + pid + "/task"))) {
+            for (Path task : tasks.toList()) {
+                try {
+                    for (String line : Files.readAllLines(task.resolve("status"))) {
+                        if (line.startsWith("voluntary_ctxt_switches:") || line.startsWith("nonvoluntary_ctxt_switches:")) {
+                            sum += Long.parseLong(line.substring(line.indexOf(':') + 1).trim());
+                        }
+                    }
+                } catch (java.io.IOException | RuntimeException gone) {
+                    // a thread that ended in between
+                }
+            }
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
         }
         return sum;
     }
