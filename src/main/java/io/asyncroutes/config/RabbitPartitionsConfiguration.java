@@ -1,8 +1,11 @@
 package io.asyncroutes.config;
 
+import io.asyncroutes.broker.ListenerContainersWithoutRetry;
 import io.asyncroutes.settings.AppSettings;
 import java.util.ArrayList;
 import java.util.List;
+import org.apache.camel.component.springrabbit.SpringRabbitMQComponent;
+import org.apache.camel.spi.ComponentCustomizer;
 import org.springframework.amqp.core.Binding;
 import org.springframework.amqp.core.BindingBuilder;
 import org.springframework.amqp.core.CustomExchange;
@@ -51,6 +54,17 @@ public class RabbitPartitionsConfiguration {
     @ConditionalOnProperty(name = "app.rabbitmq.persist-queues")
     public Declarables persistPartitions(AppSettings settings) {
         return ring(settings.getRabbitmq().getExchange() + ".persist", queueNames(settings.getRabbitmq().getPersistQueues()));
+    }
+
+    /**
+     * The consumers of these queues settle every delivery themselves when its exchange completes:
+     * their listener containers go without camel-spring-rabbitmq's retry advice
+     * ({@link ListenerContainersWithoutRetry} says why).
+     */
+    @Bean
+    public ComponentCustomizer listenerContainersWithoutRetry() {
+        return ComponentCustomizer.forType(SpringRabbitMQComponent.class,
+                component -> component.setListenerContainerFactory(new ListenerContainersWithoutRetry()));
     }
 
     /** The configured queue names, trimmed, blanks (a trailing comma) left out. */

@@ -1,13 +1,9 @@
 package io.asyncroutes.persistence;
 
-import com.fasterxml.jackson.databind.JsonNode;
 import io.asyncroutes.message.Headers;
-import io.asyncroutes.support.Json;
 import io.asyncroutes.support.RejectedInputException;
 import io.asyncroutes.support.TransientErrors;
-import java.sql.Timestamp;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.BlockingQueue;
@@ -68,7 +64,7 @@ public class GroupCommitBatcher extends AsyncProcessorSupport implements CamelCo
     public boolean process(Exchange exchange, AsyncCallback callback) {
         List<Map<String, Object>> rows;
         try {
-            rows = toRows(exchange.getMessage().getBody(String.class));
+            rows = ResultRows.of(exchange.getMessage().getBody(String.class));
         } catch (RuntimeException e) {
             // dead-lettered at once by the consumer's route configuration, like any contract breach
             exchange.setException(new RejectedInputException(422, "invalid_result", "not a message result",
@@ -96,70 +92,6 @@ public class GroupCommitBatcher extends AsyncProcessorSupport implements CamelCo
             callback.done(sync);
         }));
         return false;
-    }
-
-    /** A result object, or a JSON array of them (a hand-off batch), as rows. */
-    static List<Map<String, Object>> toRows(String json) {
-        JsonNode tree = Json.readTree(json);
-        if (!tree.isArray()) {
-            return List.of(toRow(json, tree));
-        }
-        if (tree.isEmpty()) {
-            throw new IllegalArgumentException("an empty batch");
-        }
-        List<Map<String, Object>> rows = new ArrayList<>(tree.size());
-        for (int i = 0; i < tree.size(); i++) {
-            JsonNode element = tree.get(i);
-            try {
-                rows.add(toRow(element.toString(), element));
-            } catch (IllegalArgumentException e) {
-                throw new IllegalArgumentException("batch element " + i + ": " + e.getMessage(), e);
-            }
-        }
-        return rows;
-    }
-
-    /** The row's columns straight from the tree: only these fields are read, the rest is stored as it is. */
-    static Map<String, Object> toRow(String json, JsonNode r) {
-        String id = text(r, "id");
-        String threadId = text(r, "threadId");
-        String status = text(r, "status");
-        if (id == null || threadId == null || status == null) {
-            throw new IllegalArgumentException("id, threadId and status are required");
-        }
-        JsonNode seq = r.get("seq");
-        if (seq != null && !seq.isNull() && !seq.canConvertToLong()) {
-            throw new IllegalArgumentException("seq must be an integer");
-        }
-        Map<String, Object> row = new HashMap<>();
-        row.put("id", id);
-        row.put("threadId", threadId);
-        row.put("seq", seq == null || seq.isNull() ? null : seq.longValue());
-        row.put("status", status);
-        row.put("receivedAt", timestamp(r, "receivedAt"));
-        row.put("processedAt", timestamp(r, "processedAt"));
-        row.put("result", json);
-        return row;
-    }
-
-    private static String text(JsonNode node, String field) {
-        JsonNode value = node.get(field);
-        if (value == null || value.isNull()) {
-            return null;
-        }
-        if (!value.isTextual()) {
-            throw new IllegalArgumentException(field + " must be a string");
-        }
-        return value.textValue();
-    }
-
-    private static Timestamp timestamp(JsonNode node, String field) {
-        String value = text(node, field);
-        try {
-            return value == null ? null : Timestamp.from(java.time.Instant.parse(value));
-        } catch (java.time.format.DateTimeParseException e) {
-            throw new IllegalArgumentException(field + " is not an ISO-8601 instant: " + value, e);
-        }
     }
 
     private void writeLoop() {

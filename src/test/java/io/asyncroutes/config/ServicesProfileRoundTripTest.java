@@ -3,8 +3,11 @@ package io.asyncroutes.config;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import org.assertj.core.api.InstanceOfAssertFactories;
+
 import com.fasterxml.jackson.databind.JsonNode;
 import io.asyncroutes.api.ApiKeyFilter;
+import io.asyncroutes.broker.ListenerContainersWithoutRetry;
 import io.asyncroutes.support.Http;
 import io.asyncroutes.support.Json;
 import io.asyncroutes.support.ServicesProfileTest;
@@ -13,6 +16,9 @@ import java.time.Duration;
 import java.util.Map;
 import java.util.UUID;
 import org.apache.camel.ProducerTemplate;
+import org.apache.camel.component.springrabbit.DefaultListenerContainerFactory;
+import org.apache.camel.component.springrabbit.SpringRabbitMQComponent;
+import org.apache.camel.component.springrabbit.SpringRabbitMQEndpoint;
 import org.junit.jupiter.api.Test;
 import org.springframework.amqp.core.Message;
 import org.springframework.amqp.rabbit.core.RabbitTemplate;
@@ -98,6 +104,24 @@ class ServicesProfileRoundTripTest extends ServicesProfileTest {
         assertThat(dead).isNotNull();
         assertThat(new String(dead.getBody())).contains("\"content\":42");
         assertThat((String) dead.getMessageProperties().getHeader("arDeadLetterReason")).startsWith("invalid_message");
+    }
+
+    @Test
+    void rabbitConsumersCallTheirListenerWithoutARetryAdvice() {
+        // the consumers settle each delivery themselves; camel-spring-rabbitmq's retry advice would run a
+        // delivery that failed on the consumer's thread through the route again (tests above: they consume)
+        SpringRabbitMQComponent component = camel.getComponent("spring-rabbitmq", SpringRabbitMQComponent.class);
+        assertThat(component.getListenerContainerFactory()).isInstanceOf(ListenerContainersWithoutRetry.class);
+        SpringRabbitMQEndpoint intake = camel.getRoutes().stream()
+                .filter(route -> route.getRouteId().startsWith("intake-queue-"))
+                .map(route -> (SpringRabbitMQEndpoint) route.getEndpoint())
+                .findFirst().orElseThrow();
+        // (the advice chain has no public getter: read as a field)
+        assertThat(component.getListenerContainerFactory().createListenerContainer(intake))
+                .extracting("adviceChain", InstanceOfAssertFactories.ARRAY).isEmpty();
+        // the component's own factory would have wrapped it
+        assertThat(new DefaultListenerContainerFactory().createListenerContainer(intake))
+                .extracting("adviceChain", InstanceOfAssertFactories.ARRAY).hasSize(1);
     }
 
     @Test
