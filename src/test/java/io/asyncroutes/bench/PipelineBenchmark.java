@@ -87,20 +87,36 @@ class PipelineBenchmark {
                         + String.format("; wall incl. start %.1f s", wall));
                 // the same again on the now warm JVM: published at full speed while the app runs, so the
                 // queues fill faster than they drain
-                publishBacklog("bw-");
-                awaitStored("bw-", System.nanoTime());
-                results.put("3 services: 20 000-message AMQP backlog drained into PostgreSQL, warm", drained("bw-", perfTest));
+                // the JIT compilers take up to half a core for the first minute or two of a drain on 2 cores:
+                // warm drains again (at most 5) until they spend under 5 % of the application's CPU, so that
+                // the paused drain below measures the running service, not its warm-up
+                for (int round = 0; round < 5; round++) {
+                    String prefix = round == 0 ? "bw-" : "bw" + round + "-";
+                    publishBacklog(prefix);
+                    long appBefore = processTicks(List.of(app.pid()));
+                    long jitBefore = jitTicks(app.pid());
+                    awaitStored(prefix, System.nanoTime());
+                    double jitShare = (jitTicks(app.pid()) - jitBefore) / (double) Math.max(1, processTicks(List.of(app.pid())) - appBefore);
+                    results.put("3 services: 20 000-message AMQP backlog drained into PostgreSQL, warm" + (round == 0 ? "" : " (again)"),
+                            drained(prefix, perfTest) + String.format("; JIT compilers %.0f %% of the app's CPU", 100 * jitShare));
+                    if (jitShare < 0.05) {
+                        break;
+                    }
+                }
                 // where the CPU goes: the backlog published while the application is paused, then drained;
                 // CPU time of each process over the drain alone, per message
                 paused(app, true);
                 publishBacklog("bc-");
                 Map<String, Long> before = cpuTicks(app);
                 long switchesBefore = contextSwitches(app.pid());
+                long jitBefore = jitTicks(app.pid());
                 long drainStarted = System.nanoTime();
                 paused(app, false);
                 awaitStored("bc-", drainStarted);
                 results.put("3b services: CPU ms per message over a warm drain (app paused while the backlog was published)",
                         drained("bc-", perfTest) + "; CPU ms/msg: " + cpuPerMessage(before, cpuTicks(app), MESSAGES)
+                        + String.format(" (of the app's: JIT compilers %.3f)",
+                                (jitTicks(app.pid()) - jitBefore) * 1000.0 / TICKS_PER_SECOND / MESSAGES)
                         // a count, not a time: steady on a machine whose speed varies from run to run
                         + String.format("; app thread switches per message %.2f",
                                 (contextSwitches(app.pid()) - switchesBefore) / (double) MESSAGES));
@@ -108,14 +124,14 @@ class PipelineBenchmark {
 
             if (PARTS.contains("rest") && hasWrk()) {
                 String api = "http://127.0.0.1:" + port + "/api/messages";
-                wrk(api, 10, API_KEY, "ww"); // warm-up
+                String warmUp = warmUp(api, API_KEY, "ww", app.pid());
                 Map<String, Long> before = cpuTicks(app);
                 double[] intake = wrk(api, 15, API_KEY, "wr");
                 // the pipeline handles and stores what wrk posts while wrk runs: CPU per accepted request is
                 // the whole path's, and far steadier from run to run than the rate on a shared machine
                 results.put("4 services: REST intake, wrk 32 connections 15 s", String.format(
-                        "%,.0f accepted req/s, p99 %.1f ms; CPU ms per accepted request: %s", intake[0], intake[1],
-                        cpuPerMessage(before, cpuTicks(app), Math.round(intake[0] * 15))));
+                        "%,.0f accepted req/s, p99 %.1f ms; CPU ms per accepted request: %s; %s", intake[0], intake[1],
+                        cpuPerMessage(before, cpuTicks(app), Math.round(intake[0] * 15)), warmUp));
                 double rate = intake[0] / 2;
                 paced(api, rate, 10, "lat");
                 double p50 = seconds("SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY EXTRACT(EPOCH FROM stored_at - received_at))"
@@ -228,6 +244,45 @@ class PipelineBenchmark {
         return sum;
     }
 
+    /**
+     * wrk rounds of 10 s until the JIT compilers spend under 5 % of the application's CPU in one (at
+     * most 8): a JVM on 2 cores compiles for a minute or more under load, and a measurement taken
+     * meanwhile is of the warm-up, not of the running service.
+     */
+    private static String warmUp(String url, String apiKey, String threadPrefix, long pid) throws Exception {
+        double share = 1;
+        int rounds = 0;
+        while (share >= 0.05 && rounds < 8) {
+            long appBefore = processTicks(List.of(pid));
+            long jitBefore = jitTicks(pid);
+            wrk(url, 10, apiKey, threadPrefix);
+            share = (jitTicks(pid) - jitBefore) / (double) Math.max(1, processTicks(List.of(pid)) - appBefore);
+            rounds++;
+        }
+        return String.format("warm-up %d x 10 s, JIT compilers %.0f %% of the app's CPU in its last round", rounds, 100 * share);
+    }
+
+    /** CPU ticks of the process's JIT compiler threads so far ({@code C1/C2 CompilerThread*}). */
+    private static long jitTicks(long pid) {
+        long sum = 0;
+        try (var tasks = Files.list(Path.of("/proc/" + pid + "/task"))) {
+            for (Path task : tasks.toList()) {
+                try {
+                    if (Files.readString(task.resolve("comm")).matches("C[12] CompilerThre.*\\s*")) {
+                        String stat = Files.readString(task.resolve("stat"));
+                        String[] fields = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+                        sum += Long.parseLong(fields[11]) + Long.parseLong(fields[12]);
+                    }
+                } catch (java.io.IOException | RuntimeException gone) {
+                    // a compiler thread that ended in between (they come and go with the load)
+                }
+            }
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+        return sum;
+    }
+
     /** Context switches (voluntary and not) of all the process's threads so far, from /proc; threads that ended are not counted. */
     private static long contextSwitches(long pid) {
         long sum = 0;
@@ -276,10 +331,11 @@ class PipelineBenchmark {
         long windowStart;
         double[] intake;
         double appCpu;
+        String warmUp;
         try {
             awaitHealthy(port);
             String api = "http://127.0.0.1:" + port + "/api/messages";
-            wrk(api, 10, null, "ew");
+            warmUp = warmUp(api, null, "ew", app.pid());
             windowStart = System.currentTimeMillis();
             long before = processTicks(List.of(app.pid()));
             intake = wrk(api, 15, null, "er");
@@ -295,8 +351,8 @@ class PipelineBenchmark {
             long rows = rs.getLong(1);
             double span = (rs.getTimestamp(3).getTime() - rs.getTimestamp(2).getTime()) / 1000.0;
             return String.format("%,.0f accepted req/s (p99 %.1f ms); %,d rows, %,d processed, stored at %,.0f msg/s end to end;"
-                    + " app CPU %.3f ms per accepted request (broker, database and Redis in it)",
-                    intake[0], intake[1], rows, rs.getLong(4), rows / span, appCpu);
+                    + " app CPU %.3f ms per accepted request (broker, database and Redis in it); %s",
+                    intake[0], intake[1], rows, rs.getLong(4), rows / span, appCpu, warmUp);
         }
     }
 

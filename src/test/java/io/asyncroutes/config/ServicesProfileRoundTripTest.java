@@ -125,6 +125,13 @@ class ServicesProfileRoundTripTest extends ServicesProfileTest {
     }
 
     @Test
+    void onPostgresStoredOrderKeepsASequenceCacheOfOne() {
+        // a PostgreSQL sequence cache is per session: values would no longer follow the order rows landed in
+        assertThat(jdbc.queryForObject("SELECT seqcache FROM pg_sequence"
+                + " WHERE seqrelid = pg_get_serial_sequence('ar_message', 'stored_order')::regclass", Long.class)).isEqualTo(1L);
+    }
+
+    @Test
     void partitionOwnershipListensToTheContextsLifecycleOnly() {
         // its notifier starts ownership (the partitions are consumed: the tests above) and asks for nothing else
         assertThat(OperationsEndpointsTest.exchangeEventListeners(camel)).isEmpty();
