@@ -370,10 +370,11 @@ class PipelineBenchmark {
     }
 
     private static Process start(Path logDir, List<String> args, String name) throws Exception {
-        List<String> command = new ArrayList<>(List.of(javaBin(), "-Xms1g", "-Xmx1g", "-cp", classpath(),
-                AsyncRoutesApplication.class.getName(), "--logging.level.root=WARN",
-                // PerfTest (bench profile) brings metrics registries of its own onto the classpath
-                "--management.datadog.metrics.export.enabled=false"));
+        List<String> command = new ArrayList<>(List.of(javaBin(), "-Xms1g", "-Xmx1g", "-cp", applicationClasspath(),
+                AsyncRoutesApplication.class.getName(), "--logging.level.root=WARN"));
+        if (Boolean.getBoolean("bench.testClasspath")) {
+            command.add("--management.datadog.metrics.export.enabled=false"); // PerfTest's registry: no API key here
+        }
         command.addAll(args);
         // extra application arguments for side-by-side runs, e.g. -Dbench.appArgs="--a.b=1 --c.d=2"
         String extra = System.getProperty("bench.appArgs", "").trim();
@@ -514,6 +515,23 @@ class PipelineBenchmark {
         return Path.of(System.getProperty("java.home"), "bin", "java").toString();
     }
 
+    /**
+     * The application's own runtime classpath: {@code target/classes} and the runtime dependencies the
+     * bench profile lists in {@code target/runtime-classpath.txt}. Not the test classpath, which holds
+     * PerfTest and its Micrometer registries.
+     */
+    private static String applicationClasspath() throws java.io.IOException {
+        if (Boolean.getBoolean("bench.testClasspath")) {
+            return classpath(); // how it ran until 2026-12-03: for side-by-side runs only
+        }
+        Path listed = Path.of("target", "runtime-classpath.txt");
+        if (!Files.exists(listed)) {
+            throw new IllegalStateException(listed + " is missing: run the benchmarks with -Pbench");
+        }
+        return Path.of("target", "classes").toAbsolutePath() + File.pathSeparator + Files.readString(listed).trim();
+    }
+
+    /** The test classpath, for PerfTest. */
     private static String classpath() {
         return java.util.Arrays.stream(System.getProperty("surefire.test.class.path", System.getProperty("java.class.path"))
                         .split(File.pathSeparator))
