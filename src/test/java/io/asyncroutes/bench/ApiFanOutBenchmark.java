@@ -183,8 +183,10 @@ public final class ApiFanOutBenchmark {
                 "--spring.data.redis.port=" + freePort(),
                 "--server.port=0",
                 "--logging.level.root=WARN",
-                // the bench profile's PerfTest brings Micrometer's Datadog registry, unconfigured here
+                // the bench profile's PerfTest brings Micrometer's Datadog and JMX registries, which the
+                // application does not have: off, so every metric is recorded once, into Prometheus, as it is there
                 "--management.datadog.metrics.export.enabled=false",
+                "--management.jmx.metrics.export.enabled=false",
                 // the Python client calls 127.0.0.1; ours fetches the very same URLs
                 "--app.fetch.allowed-hosts=127.0.0.1"));
         args.addAll(List.of(settings));

@@ -44,7 +44,10 @@ public final class SseRelayBenchmark {
                     "--spring.data.redis.port=" + freePort(),
                     "--server.port=0",
                     "--app.llm.base-url=" + llm.baseUrl(),
-                    "--logging.level.root=WARN");
+                    "--logging.level.root=WARN",
+                    // PerfTest's registries (bench profile), which the application does not have
+                    "--management.datadog.metrics.export.enabled=false",
+                    "--management.jmx.metrics.export.enabled=false");
             try {
                 String url = "http://127.0.0.1:" + app.getEnvironment().getProperty("local.server.port") + "/api/chat";
                 HttpClient client = HttpClient.newHttpClient();
