@@ -93,10 +93,7 @@ class PipelineBenchmark {
                 for (int round = 0; round < 5; round++) {
                     String prefix = round == 0 ? "bw-" : "bw" + round + "-";
                     publishBacklog(prefix);
-                    long appBefore = processTicks(List.of(app.pid()));
-                    long jitBefore = jitTicks(app.pid());
-                    awaitStored(prefix, System.nanoTime());
-                    double jitShare = (jitTicks(app.pid()) - jitBefore) / (double) Math.max(1, processTicks(List.of(app.pid())) - appBefore);
+                    double jitShare = jitShare(app.pid(), () -> awaitStored(prefix, System.nanoTime()));
                     results.put("3 services: 20 000-message AMQP backlog drained into PostgreSQL, warm" + (round == 0 ? "" : " (again)"),
                             drained(prefix, perfTest) + String.format("; JIT compilers %.0f %% of the app's CPU", 100 * jitShare));
                     if (jitShare < 0.05) {
@@ -233,10 +230,7 @@ class PipelineBenchmark {
         long sum = 0;
         for (long pid : pids) {
             try {
-                String stat = Files.readString(Path.of("/proc/" + pid + "/stat"));
-                // fields after the command name (which may hold spaces): state is field 3, utime 14, stime 15
-                String[] fields = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
-                sum += Long.parseLong(fields[11]) + Long.parseLong(fields[12]);
+                sum += statTicks(Path.of("/proc/" + pid + "/stat"));
             } catch (java.io.IOException | RuntimeException gone) {
                 // a process that ended in between (a PostgreSQL backend): not counted
             }
@@ -253,13 +247,26 @@ class PipelineBenchmark {
         double share = 1;
         int rounds = 0;
         while (share >= 0.05 && rounds < 8) {
-            long appBefore = processTicks(List.of(pid));
-            long jitBefore = jitTicks(pid);
-            wrk(url, 10, apiKey, threadPrefix);
-            share = (jitTicks(pid) - jitBefore) / (double) Math.max(1, processTicks(List.of(pid)) - appBefore);
+            share = jitShare(pid, () -> wrk(url, 10, apiKey, threadPrefix));
             rounds++;
         }
         return String.format("warm-up %d x 10 s, JIT compilers %.0f %% of the app's CPU in its last round", rounds, 100 * share);
+    }
+
+    /** utime + stime of a process's or thread's {@code stat} file. */
+    private static long statTicks(Path stat) throws java.io.IOException {
+        String text = Files.readString(stat);
+        // fields after the command name (which may hold spaces): state is field 3, utime 14, stime 15
+        String[] fields = text.substring(text.lastIndexOf(')') + 2).split(" ");
+        return Long.parseLong(fields[11]) + Long.parseLong(fields[12]);
+    }
+
+    /** The share of the process's CPU its JIT compilers took while {@code work} ran. */
+    private static double jitShare(long pid, java.util.concurrent.Callable<?> work) throws Exception {
+        long appBefore = processTicks(List.of(pid));
+        long jitBefore = jitTicks(pid);
+        work.call();
+        return (jitTicks(pid) - jitBefore) / (double) Math.max(1, processTicks(List.of(pid)) - appBefore);
     }
 
     /** CPU ticks of the process's JIT compiler threads so far ({@code C1/C2 CompilerThread*}). */
@@ -269,9 +276,7 @@ class PipelineBenchmark {
             for (Path task : tasks.toList()) {
                 try {
                     if (Files.readString(task.resolve("comm")).matches("C[12] CompilerThre.*\\s*")) {
-                        String stat = Files.readString(task.resolve("stat"));
-                        String[] fields = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
-                        sum += Long.parseLong(fields[11]) + Long.parseLong(fields[12]);
+                        sum += statTicks(task.resolve("stat"));
                     }
                 } catch (java.io.IOException | RuntimeException gone) {
                     // a compiler thread that ended in between (they come and go with the load)
