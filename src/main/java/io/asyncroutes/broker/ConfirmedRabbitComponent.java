@@ -1,9 +1,13 @@
 package io.asyncroutes.broker;
 
 import io.asyncroutes.message.Headers;
+import io.asyncroutes.support.VirtualThreads;
 import java.nio.charset.StandardCharsets;
 import java.util.HashMap;
 import java.util.Map;
+import java.util.concurrent.CancellationException;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.ExecutorService;
 import org.apache.camel.AsyncCallback;
 import org.apache.camel.Consumer;
@@ -24,7 +28,8 @@ import org.apache.camel.support.DefaultEndpoint;
  * the same {@code JMSXGroupID} header (the thread id) keep their order, else those with the same
  * routing key. The exchange
  * continues when the broker has confirmed the message, on a small pool of the component's, never
- * on the connection's reader thread and without a thread blocked while the confirm is on its way.
+ * on the connection's reader thread and without a thread blocked while the confirm is on its way;
+ * a caller on a virtual thread waits for the confirm itself and goes on on its own thread.
  * Message headers with String, number or boolean values travel as AMQP headers ({@code Camel*} and
  * {@code JMS*} headers stay behind).
  */
@@ -110,13 +115,25 @@ public class ConfirmedRabbitComponent extends DefaultComponent {
             String key = exchange.getMessage().getHeader(Headers.RABBIT_ROUTING_KEY, endpoint.routingKey, String.class);
             // one thread's messages keep their order on one channel, also when they share a routing key (results)
             String lane = exchange.getMessage().getHeader(Headers.JMS_GROUP, key, String.class);
-            publisher.publish(endpoint.exchangeName, key, lane, amqpHeaders(exchange.getMessage().getHeaders()), bytes)
-                    .whenCompleteAsync((confirmed, error) -> {
-                        if (error != null) {
-                            exchange.setException(error);
-                        }
-                        callback.done(false);
-                    }, continuations);
+            CompletableFuture<Void> confirm = publisher.publish(endpoint.exchangeName, key, lane,
+                    amqpHeaders(exchange.getMessage().getHeaders()), bytes);
+            if (VirtualThreads.current()) {
+                // a virtual thread waits for the confirm where it is (bounded by the publisher's confirm
+                // timeout) and the exchange goes on here: no hop through the continuation pool
+                try {
+                    confirm.join();
+                } catch (CompletionException | CancellationException e) {
+                    exchange.setException(e.getCause() != null ? e.getCause() : e);
+                }
+                callback.done(true);
+                return true;
+            }
+            confirm.whenCompleteAsync((confirmed, error) -> {
+                if (error != null) {
+                    exchange.setException(error);
+                }
+                callback.done(false);
+            }, continuations);
             return false;
         }
     }

@@ -3,11 +3,13 @@ package io.asyncroutes.ordering;
 import io.asyncroutes.message.ExchangeProperties;
 import io.asyncroutes.message.Headers;
 import io.asyncroutes.support.DaemonThreads;
+import io.asyncroutes.support.VirtualThreads;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.ScheduledExecutorService;
@@ -49,7 +51,8 @@ public class KeyedResequencer extends AsyncProcessorSupport {
     private volatile boolean releaseOnEndingThread;
     private volatile boolean continueOnPool;
     private volatile ScheduledExecutorService timer;
-    private volatile ThreadPoolExecutor releasePool;
+    private volatile boolean virtualThreads;
+    private volatile ExecutorService releasePool;
 
     public KeyedResequencer(Function<Exchange, String> keyOf, Function<Exchange, Long> seqOf,
                             SeqStore store, Duration gapTimeout, int maxConcurrency, int maxPendingPerThread,
@@ -136,7 +139,7 @@ public class KeyedResequencer extends AsyncProcessorSupport {
         }
         if (ticket.isReady()) {
             admit(exchange, ticket);
-            ThreadPoolExecutor pool = releasePool;
+            ExecutorService pool = releasePool;
             if (continueOnPool && ticket.holdsTurn() && pool != null) {
                 // the caller (a queue consumer) goes back to reading while this message is handled
                 pool.execute(() -> callback.done(false));
@@ -240,10 +243,28 @@ public class KeyedResequencer extends AsyncProcessorSupport {
         this.continueOnPool = continueOnPool;
     }
 
+    /**
+     * Run each turn on a virtual thread of its own (JDK 21+; ignored where the runtime has none) rather
+     * than on a pool of {@code maxConcurrency} platform threads: what the turn waits for (Redis, the
+     * broker's confirms, the persistence hand-off) is then waited for on that thread, see
+     * {@link VirtualThreads}. The engine still bounds the turns in flight to {@code maxConcurrency}.
+     */
+    public void setVirtualThreads(boolean virtualThreads) {
+        this.virtualThreads = virtualThreads;
+    }
+
+    /** True when turns run on virtual threads (asked for, and the runtime has them). */
+    public boolean usesVirtualThreads() {
+        return virtualThreads && VirtualThreads.supported();
+    }
+
     @Override
     protected void doStart() {
         if (timer == null) {
             timer = Executors.newSingleThreadScheduledExecutor(DaemonThreads.named("ar-ordering-gap"));
+        }
+        if (releasePool == null && usesVirtualThreads()) {
+            releasePool = VirtualThreads.perTaskExecutor("ar-ordering");
         }
         if (releasePool == null) {
             // at most maxConcurrency turns run at once, so the queue never holds more than that
@@ -254,7 +275,7 @@ public class KeyedResequencer extends AsyncProcessorSupport {
             releasePool = pool;
         }
         engine.start(timer, command -> {
-            ThreadPoolExecutor pool = releasePool;
+            ExecutorService pool = releasePool;
             if (releaseOnEndingThread || pool == null) {
                 command.run();
             } else {

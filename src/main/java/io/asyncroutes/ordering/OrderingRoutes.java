@@ -35,6 +35,7 @@ public class OrderingRoutes extends RouteBuilder {
                 settings.getMaxPending(), meters);
         // queue consumers only parse and submit; handling runs on the gate's pool, up to maxConcurrency threads
         gate.setContinueOnPool(true);
+        gate.setVirtualThreads(settings.isVirtualThreads());
         return gate;
     }
 

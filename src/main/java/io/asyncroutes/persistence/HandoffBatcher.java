@@ -2,11 +2,14 @@ package io.asyncroutes.persistence;
 
 import io.asyncroutes.message.ExchangeProperties;
 import io.asyncroutes.message.Headers;
+import io.asyncroutes.support.DaemonThreads;
+import io.asyncroutes.support.VirtualThreads;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.TimeUnit;
 import org.apache.camel.CamelContext;
 import org.apache.camel.CamelContextAware;
@@ -36,6 +39,7 @@ public class HandoffBatcher extends ServiceSupport implements Processor, CamelCo
 
     private final String publishUri;
     private final int maxBatch;
+    private final boolean virtualThreads;
     private final List<BlockingQueue<Item>> lanes = new ArrayList<>();
     private final List<Thread> flushers = new ArrayList<>();
     private CamelContext camelContext;
@@ -50,13 +54,16 @@ public class HandoffBatcher extends ServiceSupport implements Processor, CamelCo
      * @param lanes      batches in flight at the same time, each to its own queue partition / message group
      * @param maxBatch   most results in one persist message
      * @param publishUri where batches are published
+     * @param virtualThreads publish from virtual threads where the runtime has them: a lane then waits for
+     *                   its batch's confirm itself, see {@link VirtualThreads}
      */
-    public HandoffBatcher(int lanes, int maxBatch, String publishUri) {
+    public HandoffBatcher(int lanes, int maxBatch, String publishUri, boolean virtualThreads) {
         if (lanes < 1 || maxBatch < 1) {
             throw new IllegalArgumentException("lanes and maxBatch must be at least 1");
         }
         this.maxBatch = maxBatch;
         this.publishUri = publishUri;
+        this.virtualThreads = virtualThreads && VirtualThreads.supported();
         for (int i = 0; i < lanes; i++) {
             // bounded: a tap blocks (back-pressure on handle-message) when its lane is this far behind
             this.lanes.add(new LinkedBlockingQueue<>(maxBatch * 4));
@@ -141,10 +148,10 @@ public class HandoffBatcher extends ServiceSupport implements Processor, CamelCo
         template.start();
         publishEndpoint = camelContext.getEndpoint(publishUri);
         running = true;
+        ThreadFactory threads = virtualThreads ? VirtualThreads.factory("persist-handoff") : DaemonThreads.named("persist-handoff");
         for (int i = 0; i < lanes.size(); i++) {
             int lane = i;
-            Thread flusher = new Thread(() -> flushLoop(lane), "persist-handoff-" + lane);
-            flusher.setDaemon(true);
+            Thread flusher = threads.newThread(() -> flushLoop(lane));
             flushers.add(flusher);
             flusher.start();
         }

@@ -37,7 +37,7 @@ public class PersistRoutes extends RouteBuilder {
         from("direct:persist-handoff").routeId("persist-handoff")
                 .errorHandler(noErrorHandler())
                 .process(new HandoffBatcher(persistence.getHandoffLanes(), persistence.getHandoffBatchSize(),
-                        "{{app.endpoints.persist-publish}}"));
+                        "{{app.endpoints.persist-publish}}", settings.getOrdering().isVirtualThreads()));
 
         GroupCommitBatcher batcher = new GroupCommitBatcher(
                 persistence.getBatchSize(), "direct:persist-batch", "direct:persist-one", "direct:dead-letter");

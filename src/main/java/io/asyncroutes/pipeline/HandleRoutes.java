@@ -8,6 +8,7 @@ import io.asyncroutes.message.ThreadMessage;
 import io.asyncroutes.persistence.HandoffException;
 import io.asyncroutes.settings.AppSettings;
 import io.asyncroutes.support.Json;
+import io.asyncroutes.support.VirtualThreads;
 import java.time.Instant;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
@@ -21,6 +22,7 @@ import org.apache.camel.builder.RouteBuilder;
 import org.apache.camel.spi.IdempotentRepository;
 import org.apache.camel.spi.ThreadPoolProfile;
 import org.apache.camel.support.AsyncProcessorSupport;
+import org.apache.camel.support.service.ServiceSupport;
 
 /**
  * {@code handle-message}: the seed's {@code handle_message} + {@code create_task(save_to_db)}.
@@ -55,7 +57,19 @@ public class HandleRoutes extends RouteBuilder {
     }
 
     @Override
-    public void configure() {
+    public void configure() throws Exception {
+        // on virtual threads the tap (an enqueue to the hand-off batcher) starts a virtual thread, not a pool task
+        ExecutorService tapThreads = null;
+        if (settings.getOrdering().isVirtualThreads() && VirtualThreads.supported()) {
+            ExecutorService threads = VirtualThreads.perTaskExecutor("ar-tap");
+            getContext().addService(new ServiceSupport() {
+                @Override
+                protected void doStop() {
+                    threads.shutdown();
+                }
+            });
+            tapThreads = threads;
+        }
         from("direct:handle-message").routeId("handle-message")
                 // errors surface to the calling intake route, whose route configuration decides
                 .errorHandler(noErrorHandler())
@@ -116,7 +130,7 @@ public class HandleRoutes extends RouteBuilder {
                 .choice()
                     .when(exchangeProperty(ExchangeProperties.STORE_RESULT).isEqualTo(true))
                         .process(exchange -> exchange.setProperty(ExchangeProperties.HANDOFF, new CompletableFuture<Void>()))
-                        .wireTap("direct:persist-handoff")
+                        .wireTap("direct:persist-handoff").executorService(tapThreads)
                         .to(ExchangePattern.InOnly, "{{app.endpoints.results}}")
                         .process(new AwaitHandoff())
                     .endChoice()
@@ -159,7 +173,7 @@ public class HandleRoutes extends RouteBuilder {
     /**
      * Continues the exchange when its tap's hand-off is durable, without a thread waiting for it: the
      * hand-off is usually confirmed by then, and when it is not, the exchange resumes on a pool of
-     * this route's, never on the hand-off publisher's thread.
+     * this route's, never on the hand-off publisher's thread. A virtual thread waits for it itself.
      */
     private final class AwaitHandoff extends AsyncProcessorSupport {
         private volatile ExecutorService continuations;
@@ -174,6 +188,12 @@ public class HandleRoutes extends RouteBuilder {
                 return true;
             }
             long timeoutMillis = settings.getPersistence().getHandoffTimeout().toMillis();
+            if (VirtualThreads.current()) {
+                // a virtual thread waits where it is: no hop through the continuation pool
+                settle(exchange, handoff.orTimeout(timeoutMillis, TimeUnit.MILLISECONDS));
+                callback.done(true);
+                return true;
+            }
             handoff.orTimeout(timeoutMillis, TimeUnit.MILLISECONDS).whenCompleteAsync((done, error) -> {
                 settle(exchange, handoff);
                 callback.done(false);

@@ -284,6 +284,12 @@ public class AppSettings {
         @NotNull
         @DurationMin(millis = 1)
         private Duration stateTtl = Duration.ofDays(7);
+        /**
+         * Handle each message on a virtual thread (JDK 21+; ignored on JDK 17): the waits for Redis, the
+         * broker's confirms and the persistence hand-off block that thread instead of hopping through
+         * continuation pools.
+         */
+        private boolean virtualThreads = true;
 
         public Duration getGapTimeout() { return gapTimeout; }
         public void setGapTimeout(Duration v) { this.gapTimeout = v; }
@@ -295,6 +301,8 @@ public class AppSettings {
         public void setMaxPending(int v) { this.maxPending = v; }
         public Duration getStateTtl() { return stateTtl; }
         public void setStateTtl(Duration v) { this.stateTtl = v; }
+        public boolean isVirtualThreads() { return virtualThreads; }
+        public void setVirtualThreads(boolean v) { this.virtualThreads = v; }
     }
 
     /** REST API protection. */

@@ -107,6 +107,7 @@ class PipelineBenchmark {
                 Map<String, Long> before = cpuTicks(app);
                 long switchesBefore = contextSwitches(app.pid());
                 long jitBefore = jitTicks(app.pid());
+                Map<String, Long> threadsBefore = threadGroupTicks(app.pid());
                 long drainStarted = System.nanoTime();
                 paused(app, false);
                 awaitStored("bc-", drainStarted);
@@ -116,7 +117,8 @@ class PipelineBenchmark {
                                 (jitTicks(app.pid()) - jitBefore) * 1000.0 / TICKS_PER_SECOND / MESSAGES)
                         // a count, not a time: steady on a machine whose speed varies from run to run
                         + String.format("; app thread switches per message %.2f",
-                                (contextSwitches(app.pid()) - switchesBefore) / (double) MESSAGES));
+                                (contextSwitches(app.pid()) - switchesBefore) / (double) MESSAGES)
+                        + "; app CPU by thread: " + threadShares(threadsBefore, threadGroupTicks(app.pid())));
             }
 
             if (PARTS.contains("rest") && hasWrk()) {
@@ -288,6 +290,39 @@ class PipelineBenchmark {
         return sum;
     }
 
+    /**
+     * CPU ticks of the process's threads so far, grouped by name without its numbers ({@code ar-ordering-3}
+     * and {@code ar-ordering-7} are one group); threads that ended are not counted. Linux keeps 15
+     * characters of a thread's name, so Camel's pool threads ({@code Camel (camel-1) thread #…}) are one group.
+     */
+    private static Map<String, Long> threadGroupTicks(long pid) {
+        Map<String, Long> groups = new java.util.HashMap<>();
+        try (var tasks = Files.list(Path.of("/proc/" + pid + "/task"))) {
+            for (Path task : tasks.toList()) {
+                try {
+                    String group = Files.readString(task.resolve("comm")).strip().replaceAll("[-#]?\\d+", "").strip();
+                    groups.merge(group, statTicks(task.resolve("stat")), Long::sum);
+                } catch (java.io.IOException | RuntimeException gone) {
+                    // a thread that ended in between
+                }
+            }
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+        return groups;
+    }
+
+    /** The thread groups that took at least 2 % of the CPU between two readings, largest first, as shares. */
+    private static String threadShares(Map<String, Long> before, Map<String, Long> after) {
+        Map<String, Long> spent = new java.util.HashMap<>();
+        after.forEach((group, ticks) -> spent.put(group, ticks - before.getOrDefault(group, 0L)));
+        long total = Math.max(1, spent.values().stream().mapToLong(Long::longValue).sum());
+        return spent.entrySet().stream().filter(e -> e.getValue() * 50 >= total)
+                .sorted(Map.Entry.<String, Long>comparingByValue().reversed())
+                .map(e -> String.format("%s %.0f %%", e.getKey(), 100.0 * e.getValue() / total))
+                .collect(java.util.stream.Collectors.joining(", "));
+    }
+
     /** Context switches (voluntary and not) of all the process's threads so far, from /proc; threads that ended are not counted. */
     private static long contextSwitches(long pid) {
         long sum = 0;
@@ -371,7 +406,9 @@ class PipelineBenchmark {
                 "--spring.flyway.schemas=" + SCHEMA,
                 "--app.redis.key-prefix=" + PREFIX + ":",
                 "--app.rabbitmq.exchange=" + PREFIX, "--app.rabbitmq.prefix=" + PREFIX,
-                "--spring.quartz.scheduler-name=" + PREFIX), name);
+                "--spring.quartz.scheduler-name=" + PREFIX,
+                // Linux keeps 15 characters of a thread name: the pool's name first, so the CPU by thread tells Camel's pools apart
+                "--camel.main.thread-name-pattern=#name# #counter#"), name);
     }
 
     private static Process start(Path logDir, List<String> args, String name) throws Exception {

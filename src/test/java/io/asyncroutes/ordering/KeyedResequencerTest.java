@@ -17,6 +17,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 import org.apache.camel.Exchange;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import io.asyncroutes.support.VirtualThreads;
 
 /**
  * The keyed resequencer in a plain CamelContext (fast, no broker): randomised arrivals, duplicates,
@@ -45,8 +46,23 @@ class KeyedResequencerTest {
         randomised(true, 4242);
     }
 
+    @Test
+    void randomisedArrivalsKeepOrderWhenTurnsRunOnVirtualThreads() throws Exception {
+        randomised(false, 424242, true);
+        if (VirtualThreads.supported()) {
+            // released turns run on virtual threads; a turn admitted at once stays on its caller (continueOnPool is off)
+            assertThat(harness.handlingThreads).contains("virtual ar-ordering-N")
+                    .allMatch(t -> t.equals("virtual ar-ordering-N") || t.startsWith("platform pool-"));
+        }
+    }
+
     private void randomised(boolean releaseOnEndingThread, long seed) throws Exception {
-        harness = new OrderingHarness(new InMemorySeqStore(), Duration.ofMillis(300), 16, 1000, 10_000, true, 2);
+        randomised(releaseOnEndingThread, seed, false);
+    }
+
+    private void randomised(boolean releaseOnEndingThread, long seed, boolean virtualThreads) throws Exception {
+        harness = new OrderingHarness(new InMemorySeqStore(), Duration.ofMillis(300), 16, 1000, 10_000,
+                OrderingHarness.Mode.RECORD, 2, gate -> gate.setVirtualThreads(virtualThreads));
         harness.gate.setReleaseOnEndingThread(releaseOnEndingThread);
         Random random = new Random(seed);
         int threads = 60;

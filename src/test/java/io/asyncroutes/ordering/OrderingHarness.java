@@ -1,5 +1,6 @@
 package io.asyncroutes.ordering;
 
+import io.asyncroutes.support.VirtualThreads;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.time.Duration;
 import java.util.List;
@@ -49,6 +50,8 @@ public class OrderingHarness implements AutoCloseable {
     public final AtomicInteger orderViolations = new AtomicInteger();
     public final java.util.concurrent.atomic.LongAdder handledCount = new java.util.concurrent.atomic.LongAdder();
     /** Total time the simulated I/O really took (scheduler wake-up included), to compare with its nominal time. */
+    /** RECORD mode: the kinds of thread the handling step ran on, as "virtual|platform name-N". */
+    public final java.util.Set<String> handlingThreads = ConcurrentHashMap.newKeySet();
     public final java.util.concurrent.atomic.LongAdder ioNanos = new java.util.concurrent.atomic.LongAdder();
 
     private final boolean record;
@@ -63,6 +66,13 @@ public class OrderingHarness implements AutoCloseable {
 
     public OrderingHarness(SeqStore store, Duration gapTimeout, int maxConcurrency, int maxPendingPerThread,
                            int maxPending, Mode mode, int ioThreads) throws Exception {
+        this(store, gapTimeout, maxConcurrency, maxPendingPerThread, maxPending, mode, ioThreads, gate -> { });
+    }
+
+    /** @param setup configures the gate before it starts */
+    public OrderingHarness(SeqStore store, Duration gapTimeout, int maxConcurrency, int maxPendingPerThread,
+                           int maxPending, Mode mode, int ioThreads,
+                           java.util.function.Consumer<KeyedResequencer> setup) throws Exception {
         this.mode = mode;
         this.record = mode == Mode.RECORD;
         this.io = Executors.newScheduledThreadPool(ioThreads, r -> {
@@ -74,6 +84,7 @@ public class OrderingHarness implements AutoCloseable {
                 e -> e.getMessage().getHeader(THREAD, String.class),
                 e -> e.getMessage().getHeader(SEQ, Long.class),
                 store, gapTimeout, maxConcurrency, maxPendingPerThread, maxPending, meters);
+        setup.accept(gate);
         camel.addRoutes(new RouteBuilder() {
             @Override
             public void configure() {
@@ -141,6 +152,8 @@ public class OrderingHarness implements AutoCloseable {
                 int now = probe.incrementAndGet();
                 maxOverlap.accumulateAndGet(now, Math::max);
                 handled.computeIfAbsent(thread, k -> new CopyOnWriteArrayList<>()).add(seq == null ? -1 : seq);
+                handlingThreads.add((VirtualThreads.current() ? "virtual " : "platform ")
+                        + Thread.currentThread().getName().replaceAll("\\d+$", "N"));
             }
             long micros = exchange.getMessage().getHeader(IO_MICROS, 0L, Long.class);
             AtomicInteger p = probe;

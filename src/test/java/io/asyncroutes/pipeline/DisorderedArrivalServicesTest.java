@@ -1,8 +1,13 @@
 package io.asyncroutes.pipeline;
 
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.asyncroutes.ordering.KeyedResequencer;
 import io.asyncroutes.support.ServicesProfileTest;
+import io.asyncroutes.support.VirtualThreads;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.util.Map;
+import org.junit.jupiter.api.Test;
 import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.boot.test.autoconfigure.actuate.observability.AutoConfigureObservability;
 import org.springframework.boot.test.web.server.LocalServerPort;
@@ -21,6 +26,19 @@ class DisorderedArrivalServicesTest extends ServicesProfileTest implements Disor
     JdbcTemplate jdbc;
     @Autowired
     MeterRegistry meters;
+
+    @Autowired
+    KeyedResequencer orderingGate;
+
+    /** {@code app.ordering.virtual-threads} in this test's settings (the default: true). */
+    boolean virtualThreadsAskedFor() {
+        return true;
+    }
+
+    @Test
+    void theGateRunsTurnsOnVirtualThreadsWhenAskedAndTheRuntimeHasThem() {
+        assertThat(orderingGate.usesVirtualThreads()).isEqualTo(virtualThreadsAskedFor() && VirtualThreads.supported());
+    }
 
     @Override
     public int port() {

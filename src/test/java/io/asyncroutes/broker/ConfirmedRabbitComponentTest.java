@@ -1,0 +1,109 @@
+package io.asyncroutes.broker;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.rabbitmq.client.Channel;
+import com.rabbitmq.client.Connection;
+import com.rabbitmq.client.ConnectionFactory;
+import io.asyncroutes.support.VirtualThreads;
+import java.time.Duration;
+import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.TimeUnit;
+import org.apache.camel.Exchange;
+import org.apache.camel.ProducerTemplate;
+import org.apache.camel.builder.RouteBuilder;
+import org.apache.camel.impl.DefaultCamelContext;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The send-only component against this machine's RabbitMQ: where an exchange goes on once the
+ * broker has confirmed its message.
+ */
+class ConfirmedRabbitComponentTest {
+
+    private final ConnectionFactory factory = new ConnectionFactory();
+    private Connection admin;
+    private Channel channel;
+    private String queue;
+    private DefaultCamelContext camel;
+    private ProducerTemplate template;
+
+    @BeforeEach
+    void start() throws Exception {
+        factory.setHost("127.0.0.1");
+        admin = factory.newConnection();
+        channel = admin.createChannel();
+        queue = "ar-component-test-" + UUID.randomUUID();
+        channel.queueDeclare(queue, true, false, true, null);
+        camel = new DefaultCamelContext();
+        camel.addComponent("confirmed", new ConfirmedRabbitComponent(new ConfirmedPublisher(factory, 2, Duration.ofSeconds(10))));
+        camel.addRoutes(new RouteBuilder() {
+            @Override
+            public void configure() {
+                from("direct:publish")
+                        .process(e -> e.setProperty("before", Thread.currentThread().getName()))
+                        .to("confirmed:?routingKey=" + queue)
+                        .process(e -> e.setProperty("after", Thread.currentThread().getName()));
+            }
+        });
+        camel.start();
+        template = camel.createProducerTemplate();
+    }
+
+    @AfterEach
+    void stop() throws Exception {
+        camel.stop();
+        channel.queueDelete(queue);
+        admin.close();
+    }
+
+    @Test
+    void onAPlatformThreadTheExchangeGoesOnOnTheComponentsPoolOnceConfirmed() throws Exception {
+        Exchange sent = template.send("direct:publish", e -> e.getMessage().setBody("{\"n\":1}"));
+
+        assertThat(sent.getException()).isNull();
+        assertThat(sent.getProperty("after", String.class)).contains("ar-confirmed")
+                .isNotEqualTo(sent.getProperty("before", String.class));
+        assertThat(channel.messageCount(queue)).isEqualTo(1);
+    }
+
+    @Test
+    void onAVirtualThreadTheExchangeWaitsForTheConfirmAndGoesOnOnTheSameThread() throws Exception {
+        if (!VirtualThreads.supported()) {
+            return; // JDK 17: no virtual threads, the platform-thread case above is the whole story
+        }
+        ExecutorService virtual = VirtualThreads.perTaskExecutor("ar-test-sender");
+        try {
+            Exchange sent = CompletableFuture.supplyAsync(
+                    () -> template.send("direct:publish", e -> e.getMessage().setBody("{\"n\":2}")), virtual)
+                    .get(30, TimeUnit.SECONDS);
+
+            assertThat(sent.getException()).isNull();
+            assertThat(sent.getProperty("before", String.class)).startsWith("ar-test-sender-");
+            assertThat(sent.getProperty("after", String.class)).isEqualTo(sent.getProperty("before", String.class));
+            assertThat(channel.messageCount(queue)).isEqualTo(1);
+        } finally {
+            virtual.shutdown();
+        }
+    }
+
+    @Test
+    void onAVirtualThreadAMessageNoQueueTakesFailsTheExchange() throws Exception {
+        if (!VirtualThreads.supported()) {
+            return;
+        }
+        ExecutorService virtual = VirtualThreads.perTaskExecutor("ar-test-sender");
+        try {
+            Exchange sent = CompletableFuture.supplyAsync(() -> template.send("confirmed:?routingKey=no-such-queue-" + queue,
+                    e -> e.getMessage().setBody("{\"n\":3}")), virtual).get(30, TimeUnit.SECONDS);
+
+            assertThat(sent.getException()).hasMessageContaining("no queue took the message");
+        } finally {
+            virtual.shutdown();
+        }
+    }
+}
