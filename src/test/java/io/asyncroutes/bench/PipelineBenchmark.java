@@ -412,8 +412,13 @@ class PipelineBenchmark {
     }
 
     private static Process start(Path logDir, List<String> args, String name) throws Exception {
-        List<String> command = new ArrayList<>(List.of(javaBin(), "-Xms1g", "-Xmx1g", "-cp", applicationClasspath(),
-                AsyncRoutesApplication.class.getName(), "--logging.level.root=WARN"));
+        List<String> command = new ArrayList<>(List.of(javaBin(), "-Xms1g", "-Xmx1g"));
+        // extra JVM options for the application, e.g. -Dbench.jvmArgs="-XX:StartFlightRecording=filename=/tmp/app.jfr"
+        String jvmArgs = System.getProperty("bench.jvmArgs", "").trim();
+        if (!jvmArgs.isEmpty()) {
+            command.addAll(List.of(jvmArgs.split("\\s+")));
+        }
+        command.addAll(List.of("-cp", applicationClasspath(), AsyncRoutesApplication.class.getName(), "--logging.level.root=WARN"));
         if (Boolean.getBoolean("bench.testClasspath")) {
             command.add("--management.datadog.metrics.export.enabled=false"); // PerfTest's registry: no API key here
         }
