@@ -33,7 +33,8 @@ public class OrderingRoutes extends RouteBuilder {
                 exchange -> exchange.getMessage().getBody(MessageResult.class).getId(),
                 store, settings.getGapTimeout(), settings.getMaxConcurrency(), settings.getMaxPendingPerThread(),
                 settings.getMaxPending(), meters);
-        // queue consumers only parse and submit; handling runs on the gate's pool, up to maxConcurrency threads
+        // queue consumers only parse and submit; handling runs on the gate's threads (virtual ones on JDK 21+),
+        // up to maxConcurrency turns at once
         gate.setContinueOnPool(true);
         gate.setVirtualThreads(settings.isVirtualThreads());
         return gate;

@@ -287,9 +287,10 @@ public class AppSettings {
         /**
          * Handle each message on a virtual thread (JDK 21+; ignored on JDK 17): the waits for Redis, the
          * broker's confirms and the persistence hand-off block that thread instead of hopping through
-         * continuation pools.
+         * continuation pools. On in {@code services}; off by default, where the in-VM Artemis broker's
+         * locks would be held by virtual threads queued behind each other on few carriers.
          */
-        private boolean virtualThreads = true;
+        private boolean virtualThreads = false;
 
         public Duration getGapTimeout() { return gapTimeout; }
         public void setGapTimeout(Duration v) { this.gapTimeout = v; }
