@@ -132,7 +132,11 @@ class PipelineBenchmark {
                         "%,.0f accepted req/s, p99 %.1f ms; CPU ms per accepted request: %s; %s", intake[0], intake[1],
                         cpuPerMessage(before, cpuTicks(app), Math.round(intake[0] * 15)), warmUp));
                 double rate = intake[0] / 2;
+                // what wrk left on the queues is stored first: the paced messages would otherwise queue behind it
+                // and the figure be the backlog's, not the latency at that rate
+                awaitSettled("wr");
                 paced(api, rate, 10, "lat");
+                awaitSettled("lat");
                 double p50 = seconds("SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY EXTRACT(EPOCH FROM stored_at - received_at))"
                         + " FROM ar_message WHERE thread_id LIKE 'lat-%'");
                 double p99 = seconds("SELECT percentile_cont(0.99) WITHIN GROUP (ORDER BY EXTRACT(EPOCH FROM stored_at - received_at))"
@@ -531,7 +535,19 @@ class PipelineBenchmark {
         for (Thread t : threads) {
             t.join();
         }
-        Thread.sleep(Duration.ofSeconds(3).toMillis()); // the last ones are stored
+    }
+
+    /** Waits until the rows of these threads stop growing (no change over a second), at most 2 minutes. */
+    private static void awaitSettled(String threadPrefix) throws Exception {
+        String sql = "SELECT count(*) FROM ar_message WHERE thread_id LIKE '" + threadPrefix + "%'";
+        long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(2);
+        long last = -1;
+        long now = count(sql);
+        while (now != last && System.nanoTime() < deadline) {
+            Thread.sleep(1_000);
+            last = now;
+            now = count(sql);
+        }
     }
 
     private static long count(String sql) throws Exception {
