@@ -114,6 +114,8 @@ public class WebConfiguration {
                 body.put("message", switch (status) {
                     case 404 -> "no such resource";
                     case 405 -> "method not allowed on this resource";
+                    // every verb with a body consumes JSON; the same words as the routes' own 415 (HttpJson)
+                    case 415 -> "Content-Type must be application/json";
                     default -> reason;
                 });
                 body.put("details", List.of());

@@ -371,19 +371,22 @@ class PipelineBenchmark {
         Path dataDir = EmbeddedProfileTest.tempDir("ar-bench-embedded-");
         int port = EmbeddedProfileTest.freePort();
         Process app = start(dataDir, List.of("--app.data-dir=" + dataDir, "--server.port=" + port,
-                "--spring.data.redis.port=" + EmbeddedProfileTest.freePort()), "embedded");
+                "--spring.data.redis.port=" + EmbeddedProfileTest.freePort(), THREAD_NAMES), "embedded");
         long windowStart;
         double[] intake;
         double appCpu;
         String warmUp;
+        String threads;
         try {
             awaitHealthy(port);
             String api = "http://127.0.0.1:" + port + "/api/messages";
             warmUp = warmUp(api, null, "ew", app.pid());
             windowStart = System.currentTimeMillis();
             long before = processTicks(List.of(app.pid()));
+            Map<String, Long> threadsBefore = threadGroupTicks(app.pid());
             intake = wrk(api, 15, null, "er");
             appCpu = (processTicks(List.of(app.pid())) - before) * 1000.0 / TICKS_PER_SECOND / (intake[0] * 15);
+            threads = threadShares(threadsBefore, threadGroupTicks(app.pid()));
         } finally {
             stop(app); // graceful: whatever is in flight is drained and stored
         }
@@ -395,12 +398,15 @@ class PipelineBenchmark {
             long rows = rs.getLong(1);
             double span = (rs.getTimestamp(3).getTime() - rs.getTimestamp(2).getTime()) / 1000.0;
             return String.format("%,.0f accepted req/s (p99 %.1f ms); %,d rows, %,d processed, stored at %,.0f msg/s end to end;"
-                    + " app CPU %.3f ms per accepted request (broker, database and Redis in it); %s",
-                    intake[0], intake[1], rows, rs.getLong(4), rows / span, appCpu, warmUp);
+                    + " app CPU %.3f ms per accepted request (broker, database and Redis in it); %s; app CPU by thread: %s",
+                    intake[0], intake[1], rows, rs.getLong(4), rows / span, appCpu, warmUp, threads);
         }
     }
 
     // ------------------------------------------------------------------ helpers
+
+    /** Linux keeps 15 characters of a thread name: the pool's name first, so the CPU by thread tells Camel's pools apart. */
+    private static final String THREAD_NAMES = "--camel.main.thread-name-pattern=#name# #counter#";
 
     private static Process startServices(int port, Path logs, String name) throws Exception {
         return start(logs, List.of("--spring.profiles.active=services", "--server.port=" + port,
@@ -411,8 +417,7 @@ class PipelineBenchmark {
                 "--app.redis.key-prefix=" + PREFIX + ":",
                 "--app.rabbitmq.exchange=" + PREFIX, "--app.rabbitmq.prefix=" + PREFIX,
                 "--spring.quartz.scheduler-name=" + PREFIX,
-                // Linux keeps 15 characters of a thread name: the pool's name first, so the CPU by thread tells Camel's pools apart
-                "--camel.main.thread-name-pattern=#name# #counter#"), name);
+                THREAD_NAMES), name);
     }
 
     private static Process start(Path logDir, List<String> args, String name) throws Exception {
