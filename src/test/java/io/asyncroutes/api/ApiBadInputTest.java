@@ -3,10 +3,13 @@ package io.asyncroutes.api;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import ch.qos.logback.classic.Level;
 import io.asyncroutes.support.EmbeddedProfileTest;
 import io.asyncroutes.support.Http;
 import io.asyncroutes.support.Json;
+import io.asyncroutes.support.LogCapture;
 import java.net.http.HttpResponse;
+import java.util.List;
 import java.util.Map;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
@@ -145,26 +148,19 @@ class ApiBadInputTest extends EmbeddedProfileTest {
 
     @Test
     void methodAndContentTypeMistakesAreAnsweredNotLoggedAsWarnings() throws Exception {
-        ch.qos.logback.classic.Logger root = (ch.qos.logback.classic.Logger) org.slf4j.LoggerFactory
-                .getLogger(org.slf4j.Logger.ROOT_LOGGER_NAME);
-        ch.qos.logback.core.read.ListAppender<ch.qos.logback.classic.spi.ILoggingEvent> log =
-                new ch.qos.logback.core.read.ListAppender<>();
-        log.start();
-        root.addAppender(log);
         HttpResponse<String> wrongType;
-        try {
+        List<String> warnings;
+        try (LogCapture log = LogCapture.start()) {
             for (int i = 0; i < 3; i++) {
                 assertThat(Http.send("DELETE", "http://127.0.0.1:" + port + "/api/messages", null, null, Map.of())
                         .statusCode()).isEqualTo(405);
             }
             wrongType = Http.send("POST", "http://127.0.0.1:" + port + "/api/messages", "text/plain", "{}", Map.of());
-        } finally {
-            root.detachAppender(log);
+            // Spring MVC resolves both before any route runs (and logged each at WARN): the log line is written
+            // before the answer is, so it would be there by now
+            warnings = log.atLeast(Level.WARN);
         }
-        // Spring MVC resolves both before any route runs (and logged each at WARN): the log line is written
-        // before the answer is, so it would be in the list by now
-        assertThat(log.list).filteredOn(e -> e.getLevel().isGreaterOrEqual(ch.qos.logback.classic.Level.WARN))
-                .extracting(ch.qos.logback.classic.spi.ILoggingEvent::getFormattedMessage).isEmpty();
+        assertThat(warnings).isEmpty();
         assertThat(wrongType.statusCode()).isEqualTo(415);
         // the same words as a route's own 415, not the bare reason phrase
         assertThat(Json.MAPPER.readTree(wrongType.body()).path("message").asText())

@@ -50,8 +50,8 @@ class PipelineBenchmark {
     private static final String SCHEMA = "ar_bench";
     private static final String PREFIX = "ar-bench";
     private static final String API_KEY = "bench-key";
-    /** Which parts to run, comma-separated: perftest, drain, rest, embedded (default: all). */
-    private static final List<String> PARTS = List.of(System.getProperty("bench.parts", "perftest,drain,rest,embedded").split(","));
+    /** Which parts to run, comma-separated: perftest, publish, drain, rest, embedded (default: all). */
+    private static final List<String> PARTS = List.of(System.getProperty("bench.parts", "perftest,publish,drain,rest,embedded").split(","));
 
     @Test
     void pipeline() throws Exception {
@@ -74,6 +74,10 @@ class PipelineBenchmark {
         awaitHealthy(port);
         stop(app);
 
+        if (PARTS.contains("publish")) {
+            results.put("1b RabbitMQ alone, the REST intake's broker work (32 publishers, one confirmed message each)",
+                    confirmedPublishes());
+        }
         if (PARTS.contains("drain")) {
             publishBacklog("bq-");
         }
@@ -172,6 +176,73 @@ class PipelineBenchmark {
             throw new IllegalStateException("PerfTest printed no rate:\n" + out);
         }
         return Double.parseDouble(m.group(1));
+    }
+
+    /**
+     * The broker's share of a REST intake, without the application: 32 publishers (wrk's 32 connections)
+     * each publish one persistent message to the inbound exchange and wait for its confirm before the
+     * next, as {@code POST /api/messages} does before it answers 202; routing keys over 1 000 thread ids,
+     * so over all partitions. Its rate bounds the REST intake on this machine, and RabbitMQ's CPU per
+     * message is what each accepted request costs the broker before the pipeline touches it. The
+     * messages are purged afterwards.
+     */
+    private static String confirmedPublishes() throws Exception {
+        ConnectionFactory factory = new ConnectionFactory();
+        factory.setHost("127.0.0.1");
+        AMQP.BasicProperties persistent = new AMQP.BasicProperties.Builder()
+                .deliveryMode(2).contentType("application/json").build();
+        List<Connection> connections = new ArrayList<>();
+        for (int i = 0; i < 4; i++) {
+            connections.add(factory.newConnection()); // the application's publisher has 4 channels, here 4 connections
+        }
+        java.util.concurrent.atomic.AtomicLong published = new java.util.concurrent.atomic.AtomicLong();
+        java.util.concurrent.ExecutorService publishers = java.util.concurrent.Executors.newFixedThreadPool(32);
+        try {
+            java.util.function.LongSupplier ticks = () -> {
+                try {
+                    return processTicks(pids("beam.smp"));
+                } catch (Exception e) {
+                    throw new IllegalStateException(e);
+                }
+            };
+            long seconds = 15;
+            long before = ticks.getAsLong();
+            long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(seconds);
+            List<java.util.concurrent.Future<?>> running = new ArrayList<>();
+            for (int p = 0; p < 32; p++) {
+                Connection connection = connections.get(p % connections.size());
+                running.add(publishers.submit(() -> {
+                    try (Channel channel = connection.createChannel()) {
+                        channel.confirmSelect();
+                        Random random = new Random();
+                        while (System.nanoTime() < end) {
+                            String thread = "yp-" + random.nextInt(THREADS);
+                            channel.basicPublish(PREFIX + ".in", thread, persistent, ("{\"threadId\":\"" + thread
+                                    + "\",\"content\":\"" + "x".repeat(200) + "\"}").getBytes(StandardCharsets.UTF_8));
+                            channel.waitForConfirmsOrDie(10_000);
+                            published.incrementAndGet();
+                        }
+                    }
+                    return null;
+                }));
+            }
+            for (var f : running) {
+                f.get();
+            }
+            double rate = published.get() / (double) seconds;
+            double beamMs = (ticks.getAsLong() - before) * 1000.0 / TICKS_PER_SECOND / published.get();
+            return String.format("%,.0f msg/s; RabbitMQ CPU %.3f ms per message", rate, beamMs);
+        } finally {
+            publishers.shutdownNow();
+            try (Channel channel = connections.get(0).createChannel()) {
+                for (int q = 0; q < 16; q++) { // the inbound partitions of config/application-services.yaml
+                    channel.queuePurge(PREFIX + ".in." + q);
+                }
+            }
+            for (Connection c : connections) {
+                c.close();
+            }
+        }
     }
 
     private static void publishBacklog(String threadPrefix) throws Exception {

@@ -4,7 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.rabbitmq.client.Channel;
-import com.rabbitmq.client.Connection;
 import com.rabbitmq.client.ConnectionFactory;
 import com.rabbitmq.client.GetResponse;
 import io.asyncroutes.support.EmbeddedProfileTest;
@@ -26,24 +25,22 @@ import org.junit.jupiter.api.Test;
 /** The confirmed publisher against this machine's RabbitMQ. */
 class ConfirmedPublisherTest {
 
-    private final ConnectionFactory factory = new ConnectionFactory();
-    private Connection admin;
+    private TestQueue testQueue;
+    private ConnectionFactory factory;
     private Channel channel;
     private String queue;
 
     @BeforeEach
     void queue() throws Exception {
-        factory.setHost("127.0.0.1");
-        admin = factory.newConnection();
-        channel = admin.createChannel();
-        queue = "ar-publisher-test-" + UUID.randomUUID();
-        channel.queueDeclare(queue, true, false, true, null);
+        testQueue = new TestQueue("ar-publisher-test-");
+        factory = testQueue.factory;
+        channel = testQueue.channel;
+        queue = testQueue.name;
     }
 
     @AfterEach
     void close() throws Exception {
-        channel.queueDelete(queue);
-        admin.close();
+        testQueue.close();
     }
 
     @Test

@@ -2,12 +2,8 @@ package io.asyncroutes.broker;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import com.rabbitmq.client.Channel;
-import com.rabbitmq.client.Connection;
-import com.rabbitmq.client.ConnectionFactory;
 import io.asyncroutes.support.VirtualThreads;
 import java.time.Duration;
-import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.TimeUnit;
@@ -25,28 +21,21 @@ import org.junit.jupiter.api.Test;
  */
 class ConfirmedRabbitComponentTest {
 
-    private final ConnectionFactory factory = new ConnectionFactory();
-    private Connection admin;
-    private Channel channel;
-    private String queue;
+    private TestQueue queue;
     private DefaultCamelContext camel;
     private ProducerTemplate template;
 
     @BeforeEach
     void start() throws Exception {
-        factory.setHost("127.0.0.1");
-        admin = factory.newConnection();
-        channel = admin.createChannel();
-        queue = "ar-component-test-" + UUID.randomUUID();
-        channel.queueDeclare(queue, true, false, true, null);
+        queue = new TestQueue("ar-component-test-");
         camel = new DefaultCamelContext();
-        camel.addComponent("confirmed", new ConfirmedRabbitComponent(new ConfirmedPublisher(factory, 2, Duration.ofSeconds(10))));
+        camel.addComponent("confirmed", new ConfirmedRabbitComponent(new ConfirmedPublisher(queue.factory, 2, Duration.ofSeconds(10))));
         camel.addRoutes(new RouteBuilder() {
             @Override
             public void configure() {
                 from("direct:publish")
                         .process(e -> e.setProperty("before", Thread.currentThread().getName()))
-                        .to("confirmed:?routingKey=" + queue)
+                        .to("confirmed:?routingKey=" + queue.name)
                         .process(e -> e.setProperty("after", Thread.currentThread().getName()));
             }
         });
@@ -57,8 +46,7 @@ class ConfirmedRabbitComponentTest {
     @AfterEach
     void stop() throws Exception {
         camel.stop();
-        channel.queueDelete(queue);
-        admin.close();
+        queue.close();
     }
 
     @Test
@@ -68,7 +56,7 @@ class ConfirmedRabbitComponentTest {
         assertThat(sent.getException()).isNull();
         assertThat(sent.getProperty("after", String.class)).contains("ar-confirmed")
                 .isNotEqualTo(sent.getProperty("before", String.class));
-        assertThat(channel.messageCount(queue)).isEqualTo(1);
+        assertThat(queue.channel.messageCount(queue.name)).isEqualTo(1);
     }
 
     @Test
@@ -85,7 +73,7 @@ class ConfirmedRabbitComponentTest {
             assertThat(sent.getException()).isNull();
             assertThat(sent.getProperty("before", String.class)).startsWith("ar-test-sender-");
             assertThat(sent.getProperty("after", String.class)).isEqualTo(sent.getProperty("before", String.class));
-            assertThat(channel.messageCount(queue)).isEqualTo(1);
+            assertThat(queue.channel.messageCount(queue.name)).isEqualTo(1);
         } finally {
             virtual.shutdown();
         }

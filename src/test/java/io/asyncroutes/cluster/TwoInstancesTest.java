@@ -3,10 +3,12 @@ package io.asyncroutes.cluster;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import ch.qos.logback.classic.Level;
 import io.asyncroutes.AsyncRoutesApplication;
 import io.asyncroutes.cleanup.CleanupTask;
 import io.asyncroutes.support.Http;
 import io.asyncroutes.support.Json;
+import io.asyncroutes.support.LogCapture;
 import io.asyncroutes.support.ServicesProfileTest;
 import java.sql.Connection;
 import java.sql.DriverManager;
@@ -211,26 +213,19 @@ class TwoInstancesTest {
             due.setLong(1, System.currentTimeMillis() - 120_000);
             assertThat(due.executeUpdate()).isEqualTo(1);
         }
-        ch.qos.logback.classic.Logger root = (ch.qos.logback.classic.Logger) org.slf4j.LoggerFactory
-                .getLogger(org.slf4j.Logger.ROOT_LOGGER_NAME);
-        ch.qos.logback.core.read.ListAppender<ch.qos.logback.classic.spi.ILoggingEvent> log =
-                new ch.qos.logback.core.read.ListAppender<>();
-        log.start();
-        root.addAppender(log);
-        try {
+        List<String> errors;
+        try (LogCapture log = LogCapture.start()) {
             long startedAt = System.currentTimeMillis();
             c = start("c");
             // the cause, checked directly: Quartz must not run jobs before the Camel context starts
             assertThat(c.getBean(QuartzAtCamelStart.class).started).as("Quartz running when Camel started").isFalse();
             await().atMost(Duration.ofSeconds(20)).until(() ->
                     count("SELECT COUNT(*) FROM " + TICKS + " WHERE instance = 'c' AND fire_time >= " + (startedAt - 180_000)) >= 1);
-        } finally {
-            root.detachAppender(log);
+            errors = log.atLeast(Level.ERROR);
         }
         // before the fix, Quartz started before the Camel context and the due tick failed with
         // "No CamelContext could be found with name: async-routes" (and was lost)
-        assertThat(log.list).filteredOn(e -> e.getLevel().isGreaterOrEqual(ch.qos.logback.classic.Level.ERROR))
-                .extracting(ch.qos.logback.classic.spi.ILoggingEvent::getFormattedMessage).isEmpty();
+        assertThat(errors).isEmpty();
     }
 
     private void assertNoTickRanTwice() throws SQLException {
