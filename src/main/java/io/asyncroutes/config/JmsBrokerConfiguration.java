@@ -4,6 +4,7 @@ import jakarta.jms.ConnectionFactory;
 import jakarta.jms.Session;
 import org.springframework.jms.connection.CachingConnectionFactory;
 import org.apache.activemq.artemis.api.jms.ActiveMQJMSConstants;
+import org.apache.activemq.artemis.jms.client.ActiveMQConnectionFactory;
 import org.apache.camel.component.jms.ConsumerType;
 import org.apache.camel.component.jms.DefaultJmsMessageListenerContainer;
 import org.apache.camel.component.jms.JmsEndpoint;
@@ -45,16 +46,31 @@ public class JmsBrokerConfiguration {
     /** The {@code jms} component as the application uses it; also for tests that build their own contexts. */
     public static JmsComponent individualAcknowledge(ConnectionFactory connectionFactory) {
         JmsComponent jms = JmsComponent.jmsComponent(connectionFactory);
+        ConnectionFactory target = connectionFactory;
         // consumers on the broker's own factory: a cached session (Spring's CachingConnectionFactory,
         // good for the many sending threads) is not in the vendor acknowledge mode asked for
         if (connectionFactory instanceof CachingConnectionFactory caching && caching.getTargetConnectionFactory() != null) {
-            jms.getConfiguration().setListenerConnectionFactory(caching.getTargetConnectionFactory());
+            target = caching.getTargetConnectionFactory();
+            jms.getConfiguration().setListenerConnectionFactory(target);
         }
+        cacheDestinations(target);
         jms.getConfiguration().setConsumerType(ConsumerType.Custom);
         jms.getConfiguration().setMessageListenerContainerFactory(IndividualAckContainer::new);
         // consumers keep their session: message-group affinity, and the acknowledgements go to it
         jms.getConfiguration().setCacheLevelName("CACHE_CONSUMER");
         return jms;
+    }
+
+    /**
+     * Each send names its queue, and Artemis's {@code Session.createQueue} asks the broker whether the
+     * queue exists, a round trip per message sent (2 % of the embedded default's CPU under REST load,
+     * and a wait on the sender's thread) unless the session keeps what it looked up. The pipeline
+     * sends to a handful of fixed queues, so the cache stays that small.
+     */
+    static void cacheDestinations(ConnectionFactory connectionFactory) {
+        if (connectionFactory instanceof ActiveMQConnectionFactory artemis) {
+            artemis.setCacheDestinations(true);
+        }
     }
 
     /**

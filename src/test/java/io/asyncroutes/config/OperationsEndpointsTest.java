@@ -7,6 +7,9 @@ import com.fasterxml.jackson.databind.JsonNode;
 import io.asyncroutes.support.EmbeddedProfileTest;
 import io.asyncroutes.support.Http;
 import io.asyncroutes.support.Json;
+import jakarta.jms.Connection;
+import jakarta.jms.ConnectionFactory;
+import jakarta.jms.Session;
 import java.time.Duration;
 import java.util.List;
 import org.apache.camel.CamelContext;
@@ -28,6 +31,8 @@ class OperationsEndpointsTest extends EmbeddedProfileTest {
     CamelConfigurationProperties camelProperties;
     @Autowired
     CamelContext camel;
+    @Autowired
+    ConnectionFactory connectionFactory;
 
     @Test
     void healthCoversDatabaseBrokerAndRedis() throws Exception {
@@ -41,6 +46,15 @@ class OperationsEndpointsTest extends EmbeddedProfileTest {
         assertThat(components.path("camelHealth").path("status").asText()).isEqualTo("UP");
         // the embedded default talks to no RabbitMQ
         assertThat(components.has("rabbit")).isFalse();
+    }
+
+    @Test
+    void jmsSendersLookUpEachQueueOnce() throws Exception {
+        // the sessions the routes send on: a queue looked up once is not asked of the broker again
+        // (JmsBrokerConfiguration.cacheDestinations), the same object comes back
+        try (Connection connection = connectionFactory.createConnection(); Session session = connection.createSession()) {
+            assertThat(session.createQueue("ar.results")).isSameAs(session.createQueue("ar.results"));
+        }
     }
 
     @Test
