@@ -123,9 +123,13 @@ public class AppSettings {
         @NotNull
         @DurationMin(millis = 1)
         private Duration handoffTimeout = Duration.ofSeconds(10);
-        /** Hand-off batches published at the same time; a thread's results always use the same lane. */
+        /**
+         * Hand-off batches published at the same time; a thread's results always use the same lane. Fewer
+         * lanes make fuller persist-queue messages; the services and kafka profiles run 8, one persist
+         * partition per lane.
+         */
         @Positive
-        private int handoffLanes = 8;
+        private int handoffLanes = 2;
         /** Most results in one persist-queue message. */
         @Positive
         private int handoffBatchSize = 100;
