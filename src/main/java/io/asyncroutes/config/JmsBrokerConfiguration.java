@@ -11,6 +11,8 @@ import org.apache.camel.component.jms.JmsEndpoint;
 import org.apache.camel.component.jms.MessageListenerContainerFactory;
 import org.apache.activemq.artemis.core.settings.impl.AddressSettings;
 import org.apache.camel.component.jms.JmsComponent;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnProperty;
 import org.springframework.boot.autoconfigure.jms.artemis.ArtemisConfigurationCustomizer;
 import org.springframework.context.annotation.Bean;
@@ -25,6 +27,8 @@ import org.springframework.context.annotation.Configuration;
 @Configuration(proxyBeanMethods = false)
 @ConditionalOnProperty(name = "app.jms.enabled", havingValue = "true", matchIfMissing = true)
 public class JmsBrokerConfiguration {
+
+    private static final Logger LOG = LoggerFactory.getLogger(JmsBrokerConfiguration.class);
 
     @Bean("jms")
     public JmsComponent jms(ConnectionFactory connectionFactory) {
@@ -68,8 +72,14 @@ public class JmsBrokerConfiguration {
      * sends to a handful of fixed queues, so the cache stays that small.
      */
     static void cacheDestinations(ConnectionFactory connectionFactory) {
-        if (connectionFactory instanceof ActiveMQConnectionFactory artemis) {
-            artemis.setCacheDestinations(true);
+        if (connectionFactory instanceof ActiveMQConnectionFactory artemis && !artemis.isCacheDestinations()) {
+            try {
+                artemis.setCacheDestinations(true);
+            } catch (IllegalStateException alreadyUsed) {
+                // Artemis freezes a factory's settings once it has made a connection: it works as before
+                LOG.warn("JMS sessions look their queues up on every send: the Artemis connection factory was used"
+                        + " before the jms component was set up ({})", alreadyUsed.getMessage());
+            }
         }
     }
 
