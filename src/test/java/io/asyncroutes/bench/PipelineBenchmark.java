@@ -82,6 +82,7 @@ class PipelineBenchmark {
             publishBacklog("bq-");
         }
         long started = System.nanoTime();
+        long startedAtMillis = System.currentTimeMillis();
         app = startServices(port, logs, "drain");
         try {
             awaitHealthy(port);
@@ -92,15 +93,21 @@ class PipelineBenchmark {
                 // the same again on the now warm JVM: published at full speed while the app runs, so the
                 // queues fill faster than they drain
                 // the JIT compilers take up to half a core for the first minute or two of a drain on 2 cores:
-                // warm drains again (at most 5) until they spend under 5 % of the application's CPU, so that
-                // the paused drain below measures the running service, not its warm-up
-                for (int round = 0; round < 5; round++) {
+                // warm drains again (at most 8) until they spend under 5 % of the application's CPU, so that
+                // the paused drain below measures the running service, not its warm-up. Also until the first
+                // tick of cleanup-expired (a Quartz cron, every minute) has run: its route passes other types
+                // through code the pipeline shares (type converters, the SQL producer, stream caching), the
+                // JIT throws away what it compiled for the pipeline's types alone and compiles it again, a
+                // one-off burst that took a quarter of the application's CPU in a paused drain it fell into
+                for (int round = 0; round < 8; round++) {
                     String prefix = round == 0 ? "bw-" : "bw" + round + "-";
+                    boolean cleanupTicked = cleanupTickedSince(startedAtMillis);
                     publishBacklog(prefix);
                     double jitShare = jitShare(app.pid(), () -> awaitStored(prefix, System.nanoTime()));
                     results.put("3 services: 20 000-message AMQP backlog drained into PostgreSQL, warm" + (round == 0 ? "" : " (again)"),
-                            drained(prefix, perfTest) + String.format("; JIT compilers %.0f %% of the app's CPU", 100 * jitShare));
-                    if (jitShare < 0.05) {
+                            drained(prefix, perfTest) + String.format("; JIT compilers %.0f %% of the app's CPU", 100 * jitShare)
+                            + (cleanupTicked ? "" : "; before the first cleanup tick"));
+                    if (jitShare < 0.05 && cleanupTicked) {
                         break;
                     }
                 }
@@ -141,12 +148,9 @@ class PipelineBenchmark {
                 awaitSettled("wr");
                 paced(api, rate, 10, "lat");
                 awaitSettled("lat");
-                double p50 = seconds("SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY EXTRACT(EPOCH FROM stored_at - received_at))"
-                        + " FROM ar_message WHERE thread_id LIKE 'lat-%'");
-                double p99 = seconds("SELECT percentile_cont(0.99) WITHIN GROUP (ORDER BY EXTRACT(EPOCH FROM stored_at - received_at))"
-                        + " FROM ar_message WHERE thread_id LIKE 'lat-%'");
                 results.put("5 services: accept -> stored latency at half that rate", String.format(
-                        "%,.0f req/s paced: p50 %.1f ms, p99 %.1f ms", rate, p50 * 1000, p99 * 1000));
+                        "%,.0f req/s paced: %s; of which accept -> handled %s, handled -> stored %s", rate,
+                        latency("stored_at - received_at"), latency("processed_at - received_at"), latency("stored_at - processed_at")));
             }
         } finally {
             stop(app);
@@ -613,6 +617,19 @@ class PipelineBenchmark {
         for (Thread t : threads) {
             t.join();
         }
+    }
+
+    /** Whether cleanup-expired has fired since then (its trigger in the Quartz job store the services profile keeps in the database). */
+    private static boolean cleanupTickedSince(long epochMillis) throws Exception {
+        return count("SELECT count(*) FROM qrtz_triggers WHERE trigger_name = 'cleanup-expired' AND prev_fire_time >= " + epochMillis) > 0;
+    }
+
+    /** p50 and p99 of an interval between two of the paced rows' timestamps. */
+    private static String latency(String interval) throws Exception {
+        String percentile = "SELECT percentile_cont(%s) WITHIN GROUP (ORDER BY EXTRACT(EPOCH FROM " + interval
+                + ")) FROM ar_message WHERE thread_id LIKE 'lat-%%'";
+        return String.format("p50 %.1f ms, p99 %.1f ms", seconds(String.format(percentile, "0.5")) * 1000,
+                seconds(String.format(percentile, "0.99")) * 1000);
     }
 
     /** Waits until the rows of these threads stop growing (no change over a second), at most 2 minutes. */
