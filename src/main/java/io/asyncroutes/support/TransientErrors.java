@@ -75,9 +75,15 @@ public final class TransientErrors {
         return false;
     }
 
-    /** 08: connection exception, 57P0x: server shutting down, 53300: too many connections, 40001: serialization. */
+    /**
+     * 08: connection exception, 57P0x: server shutting down, 53300: too many connections, 40001: serialization;
+     * H2's own 90028 and 90031, its I/O errors: what its client reports when the connection to an H2
+     * server breaks in the middle of a statement (an {@code EOFException} it keeps only in the message),
+     * while a connection found broken before the statement is 90067, a {@link SQLNonTransientConnectionException}.
+     */
     private static boolean transientSqlState(String state) {
-        return state.startsWith("08") || state.startsWith("57P0") || state.equals("53300") || state.equals("40001");
+        return state.startsWith("08") || state.startsWith("57P0") || state.equals("53300") || state.equals("40001")
+                || state.equals("90028") || state.equals("90031");
     }
 
     private static Throwable caught(Exchange exchange) {
