@@ -448,13 +448,13 @@ class PipelineBenchmark {
         return (System.nanoTime() - started) / 1e9;
     }
 
-    /** Drain rate (first to last stored row), its share of PerfTest's rate, statuses, rows out of seq order. */
     /** Rows / (last stored_at - first stored_at) of one backlog. */
     private static double drainRate(String threadPrefix) throws Exception {
         return MESSAGES / seconds("SELECT EXTRACT(EPOCH FROM max(stored_at) - min(stored_at)) FROM ar_message WHERE thread_id LIKE '"
                 + threadPrefix + "%'");
     }
 
+    /** Drain rate (first to last stored row), its share of PerfTest's rate, statuses, rows out of seq order. */
     private static String drained(String threadPrefix, double perfTest) throws Exception {
         String rows = "FROM ar_message WHERE thread_id LIKE '" + threadPrefix + "%'";
         double drain = drainRate(threadPrefix);

@@ -9,7 +9,7 @@ import org.h2.message.DbException;
 import org.junit.jupiter.api.Test;
 import org.springframework.jdbc.UncategorizedSQLException;
 
-/** Our exceptions count as transient by implementing {@link TransientFailure}, found anywhere in the cause chain. */
+/** What is retried and what is dead-lettered: our exceptions count as transient by implementing {@link TransientFailure}, found anywhere in the cause chain; database errors by type and SQLState. */
 class TransientErrorsTest {
 
     @Test
