@@ -1,6 +1,8 @@
 package io.asyncroutes.config;
 
+import com.rabbitmq.client.ShutdownSignalException;
 import io.asyncroutes.broker.ListenerContainersWithoutRetry;
+import io.asyncroutes.ordering.KeyedResequencer;
 import io.asyncroutes.settings.AppSettings;
 import java.util.ArrayList;
 import java.util.List;
@@ -14,6 +16,8 @@ import org.springframework.amqp.core.Declarables;
 import org.springframework.amqp.core.Queue;
 import org.springframework.amqp.core.QueueBuilder;
 import org.springframework.amqp.rabbit.connection.CachingConnectionFactory;
+import org.springframework.amqp.rabbit.connection.Connection;
+import org.springframework.amqp.rabbit.connection.ConnectionListener;
 import org.springframework.beans.factory.InitializingBean;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnProperty;
 import org.springframework.context.annotation.Bean;
@@ -43,6 +47,41 @@ public class RabbitPartitionsConfiguration {
     public InitializingBean consistentHashPluginCheck(CachingConnectionFactory rabbitConnectionFactory) {
         return () -> RabbitPrerequisites.requireExchangeType(rabbitConnectionFactory.getRabbitConnectionFactory(),
                 "x-consistent-hash", "rabbitmq_consistent_hash_exchange");
+    }
+
+    /**
+     * While the consumers' connection is down the ordering gate skips no gap: a missing predecessor
+     * may be queued on the broker, out of reach until the consumers are back (README "Ordering").
+     */
+    @Bean
+    public InitializingBean gapClocksFollowTheIntakeConnection(CachingConnectionFactory rabbitConnectionFactory,
+                                                               KeyedResequencer keyedResequencer) {
+        return () -> rabbitConnectionFactory.addConnectionListener(new GapClocksFollowConnection(keyedResequencer));
+    }
+
+    /** Stops the gate's gap clocks when the shared connection drops, starts them afresh when a new one opens. */
+    static final class GapClocksFollowConnection implements ConnectionListener {
+        private final KeyedResequencer gate;
+        /** The open connection (the client's own object): a late signal of one already replaced is ignored. */
+        private volatile Object current;
+
+        GapClocksFollowConnection(KeyedResequencer gate) {
+            this.gate = gate;
+        }
+
+        @Override
+        public void onCreate(Connection connection) {
+            current = connection.getDelegate();
+            gate.resumeGapClocks();
+        }
+
+        @Override
+        public void onShutDown(ShutdownSignalException signal) {
+            // not when the application closes its connection itself (a stop)
+            if (!signal.isInitiatedByApplication() && signal.getReference() == current) {
+                gate.pauseGapClocks();
+            }
+        }
     }
 
     @Bean

@@ -1,5 +1,6 @@
 package io.asyncroutes.ordering;
 
+import java.util.ArrayList;
 import java.util.Map;
 import java.util.TreeMap;
 
@@ -63,6 +64,24 @@ public final class SeqState {
         }
         if (seq < to) {
             skipped.put(seq + 1, to);
+        }
+    }
+
+    /** A skip was undone: {@code from..to}, recorded as skipped before, is missing no longer. */
+    public void removeSkipped(long from, long to) {
+        Long start = skipped.floorKey(from);
+        if (start == null || skipped.get(start) < from) {
+            start = from;
+        }
+        // copies of the keys: removing from a TreeMap may reuse the entries it handed out
+        for (Long rangeFrom : new ArrayList<>(skipped.subMap(start, true, to, true).keySet())) {
+            long rangeTo = skipped.remove(rangeFrom);
+            if (rangeFrom < from) {
+                skipped.put(rangeFrom, from - 1);
+            }
+            if (rangeTo > to) {
+                skipped.put(to + 1, rangeTo);
+            }
         }
     }
 

@@ -5,6 +5,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
@@ -77,6 +78,8 @@ public final class ThreadOrderingEngine {
     private final Listener listener;
     /** How long successors wait for a message that failed and went back to the broker (0: a gap timeout). */
     private volatile long redeliveryHoldNanos;
+    /** The intake cannot receive (its broker connection is down): no gap is skipped meanwhile. */
+    private volatile boolean gapClocksPaused;
 
     private final ConcurrentHashMap<String, ThreadState> states = new ConcurrentHashMap<>();
     /** Turns granted but waiting for a concurrency slot. */
@@ -111,6 +114,52 @@ public final class ThreadOrderingEngine {
      */
     public void setRedeliveryHold(Duration hold) {
         this.redeliveryHoldNanos = hold.toNanos();
+    }
+
+    /**
+     * The intake cannot receive (its broker connection is down): a missing predecessor may be queued
+     * on that broker, so no gap is skipped until {@link #resumeGapClocks()}; a gap timer that runs out
+     * meanwhile skips nothing. Ends nothing already running.
+     */
+    public void pauseGapClocks() {
+        if (!gapClocksPaused) {
+            gapClocksPaused = true;
+            LOG.info("Intake disconnected: ordering gaps are not skipped until it is back");
+        }
+    }
+
+    /**
+     * The intake receives again: every waiting message gets a fresh gap timeout from now, time for
+     * its predecessors to be redelivered. A hold of a failed message that runs longer stays.
+     */
+    public void resumeGapClocks() {
+        if (!gapClocksPaused) {
+            return;
+        }
+        gapClocksPaused = false;
+        long now = System.nanoTime();
+        int waiting = 0;
+        for (ThreadState state : states.values()) {
+            Ticket next;
+            synchronized (state) {
+                if (state.removed || state.bySeq == null || state.bySeq.isEmpty()) {
+                    continue;
+                }
+                for (Ticket ticket : state.bySeq.values()) {
+                    ticket.receivedNanos = Math.max(ticket.receivedNanos, now);
+                    waiting++;
+                }
+                if (state.gapTimer != null) {
+                    state.gapTimer.cancel(false);
+                    state.gapTimer = null;
+                }
+                next = pickNext(state); // no message is due yet: this schedules the gap timer afresh
+            }
+            if (next != null) {
+                grant(next, false);
+            }
+        }
+        LOG.info("Intake reconnected: {} waiting messages wait a gap timeout from now for their predecessors", waiting);
     }
 
     /**
@@ -297,12 +346,15 @@ public final class ThreadOrderingEngine {
             long waitedNanos = System.nanoTime() - head.getValue().receivedNanos;
             if (seq <= last + 1) {
                 next = head.getValue();
+            } else if (gapClocksPaused) {
+                // the intake is away: resumeGapClocks() sets the clocks afresh and schedules the timers
             } else if (waitedNanos >= gapTimeoutNanos && !state.holds(last, seq)) {
                 LOG.warn("Thread {}: seq {}..{} missing after {} ms, skipped; handling seq {}",
                         state.key, last + 1, seq - 1, TimeUnit.NANOSECONDS.toMillis(gapTimeoutNanos), seq);
                 state.seq.addSkipped(last + 1, seq - 1);
                 listener.gapSkipped(state.key, last + 1, seq - 1);
                 next = head.getValue();
+                next.skippedFrom = last + 1;
             } else if (state.gapTimer == null && timer != null) {
                 long heldUntil = state.heldUntil(last, seq);
                 long delay = heldUntil != 0 ? heldUntil - System.nanoTime() : gapTimeoutNanos - waitedNanos;
@@ -420,6 +472,14 @@ public final class ThreadOrderingEngine {
                 } else {
                     // the message goes back to the broker: its successors wait for its redelivery
                     hold(state, ticket.seq);
+                    if (ticket.skippedFrom != 0 && ticket.recorded == null) {
+                        reopenGap(state, ticket);
+                    } else {
+                        Ticket copy = takeCopy(state, ticket);
+                        if (copy != null) {
+                            state.late.addFirst(copy); // the message now, next in line as it was
+                        }
+                    }
                     if (state.bySeq != null) {
                         long now = System.nanoTime();
                         state.bySeq.values().forEach(waiting -> waiting.receivedNanos = Math.max(waiting.receivedNanos, now));
@@ -450,6 +510,57 @@ public final class ThreadOrderingEngine {
             grant(next, false);
         }
         drainReady();
+    }
+
+    /**
+     * Under the state's lock: {@code failed} skipped a gap to get its turn and was not handled, so the
+     * thread's last seq has not moved past the gap: the skip is undone. Its predecessors that came in
+     * the meantime wait in order again instead of passing as late, and the redelivered copy waiting
+     * behind it (its connection was lost) waits for them. A gap skipped while the intake's broker was
+     * away, whose skipping message then failed for the same outage, would otherwise turn the
+     * predecessor that was still queued into a {@link Verdict#LATE} one.
+     */
+    private void reopenGap(ThreadState state, Ticket failed) {
+        long from = failed.skippedFrom;
+        long to = failed.seq - 1;
+        state.seq.removeSkipped(from, to);
+        LOG.info("Thread {}: seq {} was not handled after skipping seq {}..{}: they are awaited again",
+                state.key, failed.seq, from, to);
+        if (state.bySeq == null) {
+            state.bySeq = new TreeMap<>();
+        }
+        if (state.late != null) {
+            for (Iterator<Ticket> it = state.late.iterator(); it.hasNext(); ) {
+                Ticket waiting = it.next();
+                if (waiting.late && !waiting.copy && waiting.seq >= from && waiting.seq <= to) {
+                    it.remove();
+                    waiting.late = false;
+                    state.bySeq.putIfAbsent(waiting.seq, waiting);
+                }
+            }
+        }
+        Ticket copy = takeCopy(state, failed);
+        if (copy != null) {
+            state.bySeq.putIfAbsent(copy.seq, copy);
+        }
+    }
+
+    /**
+     * Under the state's lock: the redelivered copy of {@code failed} waiting behind it, now the message
+     * itself (it updates the thread's state when handled), or null.
+     */
+    private static Ticket takeCopy(ThreadState state, Ticket failed) {
+        if (state.late != null) {
+            for (Iterator<Ticket> it = state.late.iterator(); it.hasNext(); ) {
+                Ticket waiting = it.next();
+                if (waiting.copy && failed.seq.equals(waiting.seq)) {
+                    it.remove();
+                    waiting.copy = false;
+                    return waiting;
+                }
+            }
+        }
+        return null;
     }
 
     /** Under the state's lock: successors of {@code seq} wait for its redelivery, counted from this failure. */
@@ -559,6 +670,8 @@ public final class ThreadOrderingEngine {
         boolean late;
         /** A redelivered copy of the message in flight. */
         boolean copy;
+        /** The first seq of the gap this message skipped to get its turn (up to its own seq - 1), 0 if none. */
+        long skippedFrom;
         volatile boolean holdsTurn;
         boolean ended;
         /** Admitted beyond the total bound because its thread waited for it: holds no capacity permit. */

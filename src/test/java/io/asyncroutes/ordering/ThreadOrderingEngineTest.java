@@ -225,6 +225,102 @@ class ThreadOrderingEngineTest {
         assertThat(engine.pendingMessages()).isZero();
     }
 
+    /**
+     * A message that skipped a gap and then failed (its dependency, often the same broker outage that
+     * kept the gap open, is away): the skip is undone. The predecessor that comes next is in order,
+     * not late, and the failed message's successor in the gap waits for it again.
+     */
+    @Test
+    void aGapSkippedByAMessageThatThenFailedIsAwaitedAgain() throws Exception {
+        Ticket three = submit("t", 3, "g3");
+        await().atMost(Duration.ofSeconds(5)).until(() -> released.contains(three)); // gap 1..2 skipped
+        Ticket two = submit("t", 2, "g2");
+        assertThat(two.isReady()).as("late while the skip stands: waits behind 3").isFalse();
+        engine.end(three, false);
+        assertThat(released).as("2 waits for 1 again instead of passing as late").containsExactly(three);
+
+        Ticket one = submit("t", 1, "g1");
+        assertThat(one.isReady()).isTrue();
+        assertThat(one.verdict()).isEqualTo(Verdict.IN_ORDER);
+        engine.end(one, true);
+        assertThat(released).containsExactly(three, two);
+        assertThat(two.verdict()).isEqualTo(Verdict.IN_ORDER);
+        engine.end(two, true);
+        Ticket redelivered = submit("t", 3, "g3");
+        assertThat(redelivered.verdict()).isEqualTo(Verdict.IN_ORDER);
+        engine.end(redelivered, true);
+        assertThat(store.load("t").format()).as("nothing left skipped").isEqualTo("3");
+    }
+
+    /** The redelivered copy waiting behind a failed skipping message waits for the reopened gap too. */
+    @Test
+    void theCopyOfAFailedSkippingMessageWaitsForTheGapItSkipped() throws Exception {
+        Ticket two = submit("t", 2, "i2");
+        await().atMost(Duration.ofSeconds(5)).until(() -> released.contains(two)); // gap 1 skipped
+        Ticket copy = submit("t", 2, "i2"); // its connection was lost: the broker delivered it again
+        engine.end(two, false);
+        assertThat(released).as("the copy is not handled before seq 1").containsExactly(two);
+
+        Ticket one = submit("t", 1, "i1");
+        assertThat(one.verdict()).isEqualTo(Verdict.IN_ORDER);
+        engine.end(one, true);
+        assertThat(released).containsExactly(two, copy);
+        assertThat(copy.verdict()).isEqualTo(Verdict.IN_ORDER);
+        engine.end(copy, true);
+        assertThat(store.load("t").format()).isEqualTo("2");
+    }
+
+    /**
+     * The copy waiting behind a message that then failed is that message now: handled, it moves the
+     * thread's last seq, so its successor goes on at once rather than after a gap timeout.
+     */
+    @Test
+    void theCopyOfAFailedMessageCountsAsHandledWhenItIs() throws Exception {
+        Ticket one = submit("t", 1, "j1");
+        Ticket copy = submit("t", 1, "j1");
+        Ticket two = submit("t", 2, "j2");
+        engine.end(one, false);
+        assertThat(released).containsExactly(copy);
+        assertThat(copy.verdict()).isEqualTo(Verdict.IN_ORDER);
+        engine.end(copy, true);
+        assertThat(released).as("seq 1 handled: 2 follows at once").containsExactly(copy, two);
+        assertThat(two.verdict()).isEqualTo(Verdict.IN_ORDER);
+        engine.end(two, true);
+        assertThat(skippedFrom).isEmpty();
+        assertThat(store.load("t").format()).isEqualTo("2");
+    }
+
+    /**
+     * While the intake's broker connection is down a missing predecessor may be queued there: no gap
+     * is skipped, however long it lasts. Back, every waiting message gets a fresh gap timeout.
+     */
+    @Test
+    void noGapIsSkippedWhileTheIntakeIsAwayAndTheClocksStartAfreshWhenItIsBack() throws Exception {
+        Ticket two = submit("t", 2, "p2");
+        Ticket five = submit("u", 5, "p5");
+        engine.pauseGapClocks();
+        // three gap timeouts pass with the intake away
+        await().during(Duration.ofMillis(600)).atMost(Duration.ofSeconds(2)).until(() -> released.isEmpty());
+        long resumedAt = System.nanoTime();
+        engine.resumeGapClocks();
+        assertThat(released).as("a fresh gap timeout from the reconnection").isEmpty();
+
+        Ticket one = submit("t", 1, "p1"); // redelivered once the consumers are back
+        assertThat(one.verdict()).isEqualTo(Verdict.IN_ORDER);
+        engine.end(one, true);
+        assertThat(released).containsExactly(two);
+        assertThat(two.verdict()).isEqualTo(Verdict.IN_ORDER);
+        engine.end(two, true);
+
+        // a predecessor that does not come even then is skipped a gap timeout after the reconnection
+        await().atMost(Duration.ofSeconds(5)).until(() -> released.contains(five));
+        assertThat(Duration.ofNanos(System.nanoTime() - resumedAt)).isGreaterThanOrEqualTo(Duration.ofMillis(190));
+        assertThat(skippedFrom).containsExactly(1L);
+        engine.end(five, true);
+        assertThat(store.load("t").format()).isEqualTo("2");
+        assertThat(store.load("u").format()).isEqualTo("5;1-4");
+    }
+
     @Test
     void seqStateTextFormRoundTripsAndReadsThePlainNumber() {
         assertThat(SeqState.parse("17").last()).isEqualTo(17);
@@ -234,6 +330,8 @@ class ThreadOrderingEngineTest {
         assertThat(state.isSkipped(9)).isTrue();
         state.removeSkipped(25);
         assertThat(state.format()).isEqualTo("40;3-5,9-9,20-24,26-30");
+        state.removeSkipped(4, 22); // a skip undone: whatever of 4..22 was recorded
+        assertThat(state.format()).isEqualTo("40;3-3,23-24,26-30");
         for (int i = 0; i < 100; i++) {
             state.addSkipped(100 + 2L * i, 100 + 2L * i);
         }

@@ -3,15 +3,19 @@ package io.asyncroutes.pipeline;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import ch.qos.logback.classic.Level;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.rabbitmq.client.Channel;
 import com.rabbitmq.client.Connection;
 import com.rabbitmq.client.ConnectionFactory;
 import com.rabbitmq.client.GetResponse;
+import com.rabbitmq.client.MessageProperties;
 import io.asyncroutes.AsyncRoutesApplication;
+import io.asyncroutes.ordering.KeyedResequencer;
 import io.asyncroutes.support.EmbeddedProfileTest;
 import io.asyncroutes.support.Http;
 import io.asyncroutes.support.Json;
+import io.asyncroutes.support.LogCapture;
 import io.asyncroutes.support.ServicesProfileTest;
 import io.asyncroutes.support.TcpProxy;
 import java.net.http.HttpResponse;
@@ -104,6 +108,8 @@ class DependencyOutageServicesTest {
     int port;
     @Autowired
     JdbcTemplate jdbc;
+    @Autowired
+    KeyedResequencer orderingGate;
 
     @Test
     void rabbitMqUnreachableForTenSecondsUnderLoad() throws Exception {
@@ -137,6 +143,54 @@ class DependencyOutageServicesTest {
         String cluster = postgresVersion();
         outageUnderLoad(new Fault(() -> command("pg_ctlcluster", "--skip-systemctl-redirect", cluster, "main", "stop", "-m", "fast"),
                 () -> command("pg_ctlcluster", "--skip-systemctl-redirect", cluster, "main", "start")), "db", false);
+    }
+
+    /**
+     * While the broker is away a gap is not a gap: its message may be queued there. Seq 2 waits in the
+     * gate for seq 1; the broker link goes down; another producer puts seq 1 on the broker directly.
+     * Three gap timeouts pass with the link down and nothing is skipped (the gate's gap clocks stop
+     * while the consumers' connection is down); when it is back seq 1 is redelivered and handled
+     * first, and both end {@code processed}, none {@code late}.
+     */
+    @Test
+    void noGapIsSkippedWhileTheBrokerIsAway() throws Exception {
+        String thread = "bo-gap-" + UUID.randomUUID().toString().substring(0, 8);
+        int pendingBefore = orderingGate.pendingMessages();
+        try (LogCapture log = LogCapture.start()) {
+            postUntilAccepted(message(thread, 2), new AtomicInteger());
+            await().atMost(Duration.ofSeconds(10)).alias("seq 2 waiting in the gate")
+                    .until(() -> orderingGate.pendingMessages() > pendingBefore);
+            BROKER_LINK.cut();
+            try {
+                ConnectionFactory factory = new ConnectionFactory();
+                factory.setHost("127.0.0.1");
+                try (Connection connection = factory.newConnection()) {
+                    connection.createChannel().basicPublish(PREFIX + ".in", thread, MessageProperties.PERSISTENT_BASIC,
+                            message(thread, 1).getBytes(java.nio.charset.StandardCharsets.UTF_8));
+                }
+                // three gap timeouts (2 s) with the broker away
+                await().during(Duration.ofSeconds(6)).atMost(Duration.ofSeconds(8)).alias("no gap skipped while the broker is away")
+                        .until(() -> skipsOf(log, thread).isEmpty());
+            } finally {
+                BROKER_LINK.restore();
+            }
+            await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(250)).until(() ->
+                    jdbc.queryForObject("SELECT COUNT(*) FROM ar_message WHERE thread_id = ?", Integer.class, thread) == 2);
+            assertThat(skipsOf(log, thread)).as("gaps skipped").isEmpty();
+        }
+        List<Map<String, Object>> rows = jdbc.queryForList(
+                "SELECT seq, status FROM ar_message WHERE thread_id = ? ORDER BY processed_at, seq", thread);
+        assertThat(rows).as("handled in seq order, neither late").extracting(row -> ((Number) row.get("seq")).intValue() + " " + row.get("status"))
+                .containsExactly("1 processed", "2 processed");
+    }
+
+    private static List<String> skipsOf(LogCapture log, String thread) {
+        return log.atLeast(Level.WARN).stream().filter(line -> line.startsWith("Thread " + thread + ": seq ")
+                && line.contains(" missing after ")).toList();
+    }
+
+    private static String message(String thread, int seq) {
+        return "{\"id\":\"" + thread + "-" + seq + "\",\"threadId\":\"" + thread + "\",\"seq\":" + seq + ",\"content\":\"m\"}";
     }
 
     // Redis is not restarted: on this machine it keeps nothing on disk (--save "" --appendonly no), so a restart
@@ -191,9 +245,7 @@ class DependencyOutageServicesTest {
             String thread = run + "-" + t;
             posting.add(clients.submit(() -> {
                 for (int seq = 1; seq <= MAX_PER_THREAD && !faultOver.get(); seq++) {
-                    String body = "{\"id\":\"" + thread + "-" + seq + "\",\"threadId\":\"" + thread + "\",\"seq\":" + seq
-                            + ",\"content\":\"m\"}";
-                    postUntilAccepted(body, refused);
+                    postUntilAccepted(message(thread, seq), refused);
                     accepted.incrementAndGet();
                     sleepQuietly(150); // steady load spread over the outage
                 }
