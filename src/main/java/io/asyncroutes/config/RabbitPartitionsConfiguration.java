@@ -50,36 +50,35 @@ public class RabbitPartitionsConfiguration {
     }
 
     /**
-     * While the consumers' connection is down the ordering gate skips no gap: a missing predecessor
-     * may be queued on the broker, out of reach until the consumers are back (README "Ordering").
+     * When the consumers' connection drops, what waits in the ordering gate is handed back: the
+     * broker delivers it again (README "Ordering").
      */
     @Bean
-    public InitializingBean gapClocksFollowTheIntakeConnection(CachingConnectionFactory rabbitConnectionFactory,
-                                                               KeyedResequencer keyedResequencer) {
-        return () -> rabbitConnectionFactory.addConnectionListener(new GapClocksFollowConnection(keyedResequencer));
+    public InitializingBean gateFollowsTheIntakeConnection(CachingConnectionFactory rabbitConnectionFactory,
+                                                           KeyedResequencer keyedResequencer) {
+        return () -> rabbitConnectionFactory.addConnectionListener(new HandBackOnConnectionLoss(keyedResequencer));
     }
 
-    /** Stops the gate's gap clocks when the shared connection drops, starts them afresh when a new one opens. */
-    static final class GapClocksFollowConnection implements ConnectionListener {
+    /** Hands the gate's waiting deliveries back when the shared connection that delivered them drops. */
+    static final class HandBackOnConnectionLoss implements ConnectionListener {
         private final KeyedResequencer gate;
         /** The open connection (the client's own object): a late signal of one already replaced is ignored. */
         private volatile Object current;
 
-        GapClocksFollowConnection(KeyedResequencer gate) {
+        HandBackOnConnectionLoss(KeyedResequencer gate) {
             this.gate = gate;
         }
 
         @Override
         public void onCreate(Connection connection) {
             current = connection.getDelegate();
-            gate.resumeGapClocks();
         }
 
         @Override
         public void onShutDown(ShutdownSignalException signal) {
-            // not when the application closes its connection itself (a stop)
+            // not when the application closes its connection itself (a stop: the gate fails what waits anyway)
             if (!signal.isInitiatedByApplication() && signal.getReference() == current) {
-                gate.pauseGapClocks();
+                gate.handBackWaiting();
             }
         }
     }

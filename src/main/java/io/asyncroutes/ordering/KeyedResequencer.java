@@ -200,14 +200,9 @@ public class KeyedResequencer extends AsyncProcessorSupport {
         return exchange.getProperty(ExchangeProperties.ORDERING_TURN, ThreadOrderingEngine.Ticket.class);
     }
 
-    /** See {@link ThreadOrderingEngine#pauseGapClocks}: the intake's broker connection is down. */
-    public void pauseGapClocks() {
-        engine.pauseGapClocks();
-    }
-
-    /** See {@link ThreadOrderingEngine#resumeGapClocks}: the intake's broker connection is back. */
-    public void resumeGapClocks() {
-        engine.resumeGapClocks();
+    /** See {@link ThreadOrderingEngine#handBackWaiting}: the intake's broker connection dropped. */
+    public int handBackWaiting() {
+        return engine.handBackWaiting();
     }
 
     /** See {@link ThreadOrderingEngine#setRedeliveryHold}: successors wait this long for a failed message's redelivery. */

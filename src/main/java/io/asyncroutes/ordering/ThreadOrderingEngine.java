@@ -78,8 +78,6 @@ public final class ThreadOrderingEngine {
     private final Listener listener;
     /** How long successors wait for a message that failed and went back to the broker (0: a gap timeout). */
     private volatile long redeliveryHoldNanos;
-    /** The intake cannot receive (its broker connection is down): no gap is skipped meanwhile. */
-    private volatile boolean gapClocksPaused;
 
     private final ConcurrentHashMap<String, ThreadState> states = new ConcurrentHashMap<>();
     /** Turns granted but waiting for a concurrency slot. */
@@ -117,49 +115,60 @@ public final class ThreadOrderingEngine {
     }
 
     /**
-     * The intake cannot receive (its broker connection is down): a missing predecessor may be queued
-     * on that broker, so no gap is skipped until {@link #resumeGapClocks()}; a gap timer that runs out
-     * meanwhile skips nothing. Ends nothing already running.
+     * The connection that delivered the waiting messages is gone (the intake's broker connection
+     * dropped): the broker requeues every delivery it had not been told about and delivers it again.
+     * Each message waiting here (not holding a turn) is failed at once with a
+     * {@link SupersededDeliveryException}, so its exchange ends quietly: left waiting, it would run
+     * its gap timeout during the outage, be handled as a stale delivery that can no longer be
+     * acknowledged, and skip a predecessor that is queued on the broker, which then comes late (after
+     * the connection is back its consumers return queue by queue, seconds apart). The messages in
+     * flight go on; those that fail hold their successors as usual.
+     *
+     * @return how many waiting messages were handed back
      */
-    public void pauseGapClocks() {
-        if (!gapClocksPaused) {
-            gapClocksPaused = true;
-            LOG.info("Intake disconnected: ordering gaps are not skipped until it is back");
-        }
-    }
-
-    /**
-     * The intake receives again: every waiting message gets a fresh gap timeout from now, time for
-     * its predecessors to be redelivered. A hold of a failed message that runs longer stays.
-     */
-    public void resumeGapClocks() {
-        if (!gapClocksPaused) {
-            return;
-        }
-        gapClocksPaused = false;
-        long now = System.nanoTime();
-        int waiting = 0;
+    public int handBackWaiting() {
+        List<Ticket> handedBack = new ArrayList<>();
         for (ThreadState state : states.values()) {
-            Ticket next;
             synchronized (state) {
-                if (state.removed || state.bySeq == null || state.bySeq.isEmpty()) {
+                if (state.removed) {
                     continue;
                 }
-                for (Ticket ticket : state.bySeq.values()) {
-                    ticket.receivedNanos = Math.max(ticket.receivedNanos, now);
-                    waiting++;
+                int before = handedBack.size();
+                if (state.bySeq != null) {
+                    handedBack.addAll(state.bySeq.values());
+                    state.bySeq.clear();
                 }
-                if (state.gapTimer != null) {
-                    state.gapTimer.cancel(false);
-                    state.gapTimer = null;
+                if (state.unsequenced != null) {
+                    handedBack.addAll(state.unsequenced);
+                    state.unsequenced.clear();
                 }
-                next = pickNext(state); // no message is due yet: this schedules the gap timer afresh
-            }
-            if (next != null) {
-                grant(next, false);
+                if (state.late != null) {
+                    handedBack.addAll(state.late);
+                    state.late.clear();
+                }
+                if (handedBack.size() > before) {
+                    pending.addAndGet(before - handedBack.size());
+                    if (state.gapTimer != null) {
+                        state.gapTimer.cancel(false);
+                        state.gapTimer = null;
+                    }
+                    if (state.blockedArrivals > 0) {
+                        state.notifyAll();
+                    }
+                    evictIfIdle(state);
+                }
             }
         }
-        LOG.info("Intake reconnected: {} waiting messages wait a gap timeout from now for their predecessors", waiting);
+        for (Ticket ticket : handedBack) {
+            releaseCapacity(ticket);
+            ticket.error = new SupersededDeliveryException("order-by-thread: its broker connection was lost, the broker delivers it again");
+            ticket.onTurn.accept(ticket);
+        }
+        if (!handedBack.isEmpty()) {
+            LOG.info("Intake connection lost: {} messages waiting in the ordering gate handed back, the broker delivers them again",
+                    handedBack.size());
+        }
+        return handedBack.size();
     }
 
     /**
@@ -346,8 +355,6 @@ public final class ThreadOrderingEngine {
             long waitedNanos = System.nanoTime() - head.getValue().receivedNanos;
             if (seq <= last + 1) {
                 next = head.getValue();
-            } else if (gapClocksPaused) {
-                // the intake is away: resumeGapClocks() sets the clocks afresh and schedules the timers
             } else if (waitedNanos >= gapTimeoutNanos && !state.holds(last, seq)) {
                 LOG.warn("Thread {}: seq {}..{} missing after {} ms, skipped; handling seq {}",
                         state.key, last + 1, seq - 1, TimeUnit.NANOSECONDS.toMillis(gapTimeoutNanos), seq);

@@ -148,9 +148,9 @@ class DependencyOutageServicesTest {
     /**
      * While the broker is away a gap is not a gap: its message may be queued there. Seq 2 waits in the
      * gate for seq 1; the broker link goes down; another producer puts seq 1 on the broker directly.
-     * Three gap timeouts pass with the link down and nothing is skipped (the gate's gap clocks stop
-     * while the consumers' connection is down); when it is back seq 1 is redelivered and handled
-     * first, and both end {@code processed}, none {@code late}.
+     * Three gap timeouts pass with the link down and nothing is skipped (the waiting seq 2 was handed
+     * back when the consumers' connection dropped); when it is back the broker delivers seq 2 and
+     * seq 1 again, seq 1 is handled first, and both end {@code processed}, none {@code late}.
      */
     @Test
     void noGapIsSkippedWhileTheBrokerIsAway() throws Exception {
@@ -207,11 +207,27 @@ class DependencyOutageServicesTest {
         }
     }
 
-    private static void command(String... command) throws Exception {
+    private static String command(String... command) throws Exception {
         Process process = new ProcessBuilder(command).redirectErrorStream(true).start();
         String output = new String(process.getInputStream().readAllBytes());
         if (!process.waitFor(120, TimeUnit.SECONDS) || process.exitValue() != 0) {
             throw new IllegalStateException(String.join(" ", command) + " failed: " + output);
+        }
+        return output;
+    }
+
+    /**
+     * The queue behind each bucket of the inbound consistent-hash exchange's ring, read from the
+     * plugin's state on the broker; null where it cannot be read (another RabbitMQ version).
+     */
+    private static String inboundRing() {
+        try {
+            return command("rabbitmqctl", "eval", "[maps:get(I, M) || {chx_hash_ring, {resource, _, exchange, <<\"" + PREFIX
+                    + ".in\">>}, M, _} <- ets:tab2list(rabbit_exchange_type_consistent_hash_ring_state),"
+                    + " I <- lists:seq(0, maps:size(M) - 1)].").replaceAll("\\s+", "")
+                    .replaceAll("\\{resource,<<\"/\">>,queue,<<\"" + PREFIX + "\\.in\\.(\\d+)\">>}", "$1");
+        } catch (Exception e) {
+            return null;
         }
     }
 
@@ -254,6 +270,7 @@ class DependencyOutageServicesTest {
         }
 
         await().atMost(Duration.ofSeconds(30)).until(() -> accepted.get() >= 120);
+        String ringBefore = allowLate ? inboundRing() : null;
         fault.begin().run();
         try {
             await().atMost(Duration.ofSeconds(10)).pollInterval(Duration.ofMillis(200))
@@ -285,12 +302,20 @@ class DependencyOutageServicesTest {
                         "SELECT status, COUNT(*) AS n FROM ar_message WHERE thread_id LIKE ? GROUP BY status", run + "-%").stream()
                 .collect(Collectors.toMap(row -> (String) row.get("status"), row -> ((Number) row.get("n")).intValue()));
         System.out.printf("%s outage: statuses %s, %d requests refused and posted again%n", healthComponent, statuses, refused.get());
+        String ringAfter = allowLate ? inboundRing() : null;
+        boolean ringMoved = ringBefore == null || !ringBefore.equals(ringAfter);
         if (allowLate) {
-            // handled and stored, never dropped as a duplicate; a late one is a gap skipped while its message
-            // sat in the stopped broker (seen once in 6 restart runs: 1 of 338; cause not pinned down, README)
+            System.out.printf("consistent-hash ring of %s.in %s by the restart: %s -> %s%n", PREFIX,
+                    ringMoved ? "changed (or unknown)" : "unchanged", ringBefore, ringAfter);
+        }
+        if (allowLate && ringMoved) {
+            // A node restart may rebuild the consistent-hash exchange's ring in another order (the plugin's
+            // "node restart effects"): a thread id whose bucket moved has its older messages on one queue and
+            // its newer ones on another, whose consumer may come back first and skip them. Handled and
+            // stored, never duplicate; at most one late per thread here (one message of each in flight).
             assertThat(statuses.keySet()).as("statuses after the outage").contains("processed")
                     .isSubsetOf("processed", "late");
-            assertThat(statuses.getOrDefault("late", 0)).as("late messages").isLessThanOrEqualTo(expected / 100);
+            assertThat(statuses.getOrDefault("late", 0)).as("late messages").isLessThanOrEqualTo(threads);
         } else {
             // not even late: a message failed by the outage went back to the broker, and its successors waited for it
             assertThat(statuses).as("statuses after the outage").containsOnlyKeys("processed");
