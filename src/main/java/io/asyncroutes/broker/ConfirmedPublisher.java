@@ -278,7 +278,7 @@ public final class ConfirmedPublisher implements AutoCloseable {
 
         /**
          * The broker confirms an unroutable message like any other (it is "handled": dropped). That
-         * happens when a queue or binding is missing, and while a broker stops: its consistent-hash
+         * happens when a queue or binding is missing, and while a broker stops: its partition
          * exchanges may route to no queue for a moment. Such a message is not stored, so it fails.
          */
         private void unroutable(String correlationId, String exchange, String routingKey, String reason) {

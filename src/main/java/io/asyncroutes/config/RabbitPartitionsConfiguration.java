@@ -24,10 +24,11 @@ import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
 
 /**
- * RabbitMQ topology of the {@code services} profile (README "Ordering" and "Scaling out"): consistent-hash exchanges
- * that spread thread ids over single-active-consumer queues. A thread id always lands on the same
- * queue, and that queue has one active consumer across all instances, so several instances keep
- * per-thread order the way Artemis message groups do:
+ * RabbitMQ topology of the {@code services} profile (README "Ordering" and "Scaling out"): hash exchanges
+ * ({@code app.rabbitmq.partition-exchange-type}, {@code x-modulus-hash} by default) that spread thread
+ * ids over single-active-consumer queues. A thread id always lands on the same queue (across broker
+ * restarts too with {@code x-modulus-hash}), and that queue has one active consumer across all
+ * instances, so several instances keep per-thread order the way Artemis message groups do:
  * <ul>
  *   <li>{@code <app.rabbitmq.exchange>.in} over {@code app.rabbitmq.inbound-queues}: handling order;</li>
  *   <li>{@code <app.rabbitmq.exchange>.persist} over {@code app.rabbitmq.persist-queues}: the saves
@@ -42,11 +43,21 @@ public class RabbitPartitionsConfiguration {
     /** Each queue gets the same weight on the hash ring. */
     static final String WEIGHT = "1";
 
-    /** The consistent-hash exchange type must exist on the broker: refuse to start without it (never a 500 on intake). */
+    /**
+     * The partition exchange type must exist on the broker, and the partition exchanges must not exist
+     * with another type: refuse to start otherwise (never a 500 on intake, never consumers that do not start).
+     */
     @Bean
-    public InitializingBean consistentHashPluginCheck(CachingConnectionFactory rabbitConnectionFactory) {
-        return () -> RabbitPrerequisites.requireExchangeType(rabbitConnectionFactory.getRabbitConnectionFactory(),
-                "x-consistent-hash", "rabbitmq_consistent_hash_exchange");
+    public InitializingBean partitionExchangeCheck(CachingConnectionFactory rabbitConnectionFactory, AppSettings settings) {
+        AppSettings.Rabbitmq rabbitmq = settings.getRabbitmq();
+        return () -> {
+            com.rabbitmq.client.ConnectionFactory broker = rabbitConnectionFactory.getRabbitConnectionFactory();
+            RabbitPrerequisites.requireExchangeType(broker, rabbitmq.getPartitionExchangeType(), rabbitmq.partitionExchangePlugin());
+            for (String suffix : rabbitmq.getPersistQueues().isEmpty() ? List.of(".in") : List.of(".in", ".persist")) {
+                RabbitPrerequisites.requireExchangeOfType(broker, rabbitmq.getExchange() + suffix,
+                        rabbitmq.getPartitionExchangeType(), "app.rabbitmq.partition-exchange-type");
+            }
+        };
     }
 
     /**
@@ -85,13 +96,15 @@ public class RabbitPartitionsConfiguration {
 
     @Bean
     public Declarables inboundPartitions(AppSettings settings) {
-        return ring(settings.getRabbitmq().getExchange() + ".in", queueNames(settings.getRabbitmq().getInboundQueues()));
+        return ring(settings.getRabbitmq().getExchange() + ".in", settings.getRabbitmq().getPartitionExchangeType(),
+                queueNames(settings.getRabbitmq().getInboundQueues()));
     }
 
     @Bean
     @ConditionalOnProperty(name = "app.rabbitmq.persist-queues")
     public Declarables persistPartitions(AppSettings settings) {
-        return ring(settings.getRabbitmq().getExchange() + ".persist", queueNames(settings.getRabbitmq().getPersistQueues()));
+        return ring(settings.getRabbitmq().getExchange() + ".persist", settings.getRabbitmq().getPartitionExchangeType(),
+                queueNames(settings.getRabbitmq().getPersistQueues()));
     }
 
     /**
@@ -110,8 +123,9 @@ public class RabbitPartitionsConfiguration {
         return configured.stream().map(String::trim).filter(n -> !n.isEmpty()).toList();
     }
 
-    private static Declarables ring(String exchange, List<String> queues) {
-        CustomExchange ring = new CustomExchange(exchange, "x-consistent-hash", true, false);
+    /** The exchange over its queues; the binding key is a consistent-hash weight, which x-modulus-hash ignores. */
+    private static Declarables ring(String exchange, String type, List<String> queues) {
+        CustomExchange ring = new CustomExchange(exchange, type, true, false);
         List<Declarable> declarables = new ArrayList<>();
         declarables.add(ring);
         for (String name : queues) {

@@ -11,8 +11,9 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Checks, before anything else talks to RabbitMQ, that the broker has what the {@code services}
- * topology needs: the {@code x-consistent-hash} exchange type of the plugin
- * {@code rabbitmq_consistent_hash_exchange}. Without it the partition exchanges cannot be declared
+ * topology needs: the partition exchanges' type ({@code x-modulus-hash}, or
+ * {@code x-consistent-hash}, each a plugin on RabbitMQ 3.x), and no partition exchange of another
+ * type left by an earlier configuration. Without them the partition exchanges cannot be declared
  * and every publish would fail; the application refuses to start instead, with the command that
  * fixes it. An unreachable broker is not refused: the application starts and reconnects.
  */
@@ -44,6 +45,31 @@ public final class RabbitPrerequisites {
                         + plugin + " on the broker (rabbitmq-plugins enable " + plugin + ") and start again", e);
             }
             throw new IllegalStateException("RabbitMQ refused the '" + exchangeType + "' exchange check: " + reason, e);
+        }
+    }
+
+    /**
+     * Declares the durable exchange {@code name} of {@code exchangeType} as the topology does; throws
+     * {@link IllegalStateException} naming the way out if it exists with another type (the broker
+     * would refuse the topology's declaration, and the consumers would never start).
+     */
+    public static void requireExchangeOfType(ConnectionFactory factory, String name, String exchangeType, String setting) {
+        Connection connection;
+        try {
+            connection = factory.newConnection("async-routes-prerequisites");
+        } catch (IOException | TimeoutException e) {
+            return; // reported by the check above
+        }
+        try (connection) {
+            connection.createChannel().exchangeDeclare(name, exchangeType, true, false, null);
+        } catch (IOException e) {
+            String reason = String.valueOf(e.getCause() != null ? e.getCause().getMessage() : e.getMessage());
+            if (reason.contains("inequivalent arg 'type'")) {
+                throw new IllegalStateException("RabbitMQ exchange '" + name + "' exists with another type than " + exchangeType
+                        + " (" + reason + "): delete it once its queues are drained (rabbitmqadmin delete exchange name=" + name
+                        + "; the queues and their messages stay), or set " + setting + " to its type", e);
+            }
+            throw new IllegalStateException("RabbitMQ refused to declare exchange '" + name + "': " + reason, e);
         }
     }
 }

@@ -17,7 +17,7 @@ public final class Headers {
     /** JMS message group: the broker keeps one thread on one consumer at a time. */
     public static final String JMS_GROUP = "JMSXGroupID";
     /**
-     * RabbitMQ routing key of the inbound message (the thread id): the consistent-hash exchange
+     * RabbitMQ routing key of the inbound message (the thread id): the partition exchange
      * puts one thread on one partition queue. JMS does not send Camel* headers, so it is inert there.
      */
     public static final String RABBIT_ROUTING_KEY = "CamelSpringRabbitmqRoutingOverrideKey";

@@ -473,13 +473,34 @@ public class AppSettings {
         @NotNull
         @DurationMin(millis = 1)
         private Duration confirmTimeout = Duration.ofSeconds(5);
-        /** Single-active-consumer partition queues behind the consistent-hash exchange {@code <exchange>.in}; the same list on every instance. */
+        /** Single-active-consumer partition queues behind the partition exchange {@code <exchange>.in}; the same list on every instance. */
         @NotNull
         private List<String> inboundQueues = new ArrayList<>();
         /** The same for the persist queue (exchange {@code <exchange>.persist}, routing key = hand-off lane). */
         @NotNull
         private List<String> persistQueues = new ArrayList<>();
 
+        /**
+         * Type of the partition exchanges {@code <exchange>.in} and {@code <exchange>.persist}, which hash the
+         * routing key onto the partition queues: {@code x-modulus-hash} (hash mod the number of queues, stable
+         * across broker restarts; built into RabbitMQ 4.3, plugin {@code rabbitmq_sharding} before) or
+         * {@code x-consistent-hash} (plugin {@code rabbitmq_consistent_hash_exchange}; a node restart may
+         * rebuild its ring in another order and move thread ids to other queues).
+         */
+        @NotNull
+        @Pattern(regexp = MODULUS_HASH + "|" + CONSISTENT_HASH, message = "must be " + MODULUS_HASH + " or " + CONSISTENT_HASH)
+        private String partitionExchangeType = MODULUS_HASH;
+
+        public static final String MODULUS_HASH = "x-modulus-hash";
+        public static final String CONSISTENT_HASH = "x-consistent-hash";
+
+        /** The plugin that brings the partition exchange type to a RabbitMQ 3.x broker. */
+        public String partitionExchangePlugin() {
+            return CONSISTENT_HASH.equals(partitionExchangeType) ? "rabbitmq_consistent_hash_exchange" : "rabbitmq_sharding";
+        }
+
+        public String getPartitionExchangeType() { return partitionExchangeType; }
+        public void setPartitionExchangeType(String v) { this.partitionExchangeType = v; }
         public String getExchange() { return exchange; }
         public void setExchange(String v) { this.exchange = v; }
         public String getPrefix() { return prefix; }

@@ -48,6 +48,7 @@ class SettingsValidationTest {
             "app.persistence.handoff-timeout | 0s",
             "app.fetch.response-timeout      | -1s",
             "app.rabbitmq.confirm-timeout    | 0ms",
+            "app.rabbitmq.partition-exchange-type | x-topic",
             "app.partitions.instance-id      | two words",
             "app.redis.key-prefix            | ar:*",
             "app.results.ttl-millis          | 3000000000",

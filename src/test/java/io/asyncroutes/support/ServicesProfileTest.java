@@ -58,13 +58,12 @@ public abstract class ServicesProfileTest {
 
     /**
      * Fails with what is missing and the command that adds it, rather than letting every test fail
-     * on its own (a fresh machine has RabbitMQ without the consistent-hash plugin).
+     * on its own (a fresh RabbitMQ 3.x has neither partition exchange plugin enabled).
      */
     public static void requireBrokerPrerequisites() {
         com.rabbitmq.client.ConnectionFactory factory = new com.rabbitmq.client.ConnectionFactory();
         factory.setHost("127.0.0.1");
-        io.asyncroutes.config.RabbitPrerequisites.requireExchangeType(factory, "x-consistent-hash",
-                "rabbitmq_consistent_hash_exchange");
+        io.asyncroutes.config.RabbitPrerequisites.requireExchangeType(factory, "x-modulus-hash", "rabbitmq_sharding");
     }
 
     /**
