@@ -65,8 +65,16 @@ public class KafkaBridgeRoutes extends RouteBuilder {
                             in.getHeader(KafkaConstants.PARTITION, Integer.class),
                             in.getHeader(KafkaConstants.OFFSET, Long.class)));
                 })
-                // a copy goes on (with the delivery), this exchange ends here and the poller reads on
-                .to(ExchangePattern.InOnly, handoffUri);
+                // a copy goes on (with the delivery), this exchange ends here and the poller reads on; when the
+                // hand-off queue is full the poller waits for room: a record refused there would be dropped
+                // with its offset never completed (a poll brings up to 500 records of each of 16 partitions)
+                .to(ExchangePattern.InOnly, blockingWhenFull(handoffUri));
+    }
+
+    /** The hand-off URI, its producer waiting for room in a full in-memory queue (seda, vm) rather than failing. */
+    String blockingWhenFull(String handoffUri) {
+        String uri = getContext().resolvePropertyPlaceholders(handoffUri);
+        return uri.contains("blockWhenFull=") ? uri : uri + (uri.contains("?") ? "&" : "?") + "blockWhenFull=true";
     }
 
     private void publish(String routeId, String topic) {
