@@ -134,18 +134,7 @@ public final class ThreadOrderingEngine {
                     continue;
                 }
                 int before = handedBack.size();
-                if (state.bySeq != null) {
-                    handedBack.addAll(state.bySeq.values());
-                    state.bySeq.clear();
-                }
-                if (state.unsequenced != null) {
-                    handedBack.addAll(state.unsequenced);
-                    state.unsequenced.clear();
-                }
-                if (state.late != null) {
-                    handedBack.addAll(state.late);
-                    state.late.clear();
-                }
+                takeWaiting(state, handedBack);
                 if (handedBack.size() > before) {
                     pending.addAndGet(before - handedBack.size());
                     if (state.gapTimer != null) {
@@ -580,6 +569,22 @@ public final class ThreadOrderingEngine {
         }
     }
 
+    /** Under the state's lock: moves every ticket waiting for the thread's turn into {@code into}. */
+    private static void takeWaiting(ThreadState state, List<Ticket> into) {
+        if (state.bySeq != null) {
+            into.addAll(state.bySeq.values());
+            state.bySeq.clear();
+        }
+        if (state.unsequenced != null) {
+            into.addAll(state.unsequenced);
+            state.unsequenced.clear();
+        }
+        if (state.late != null) {
+            into.addAll(state.late);
+            state.late.clear();
+        }
+    }
+
     /** Under the state's lock: drops the entry of a thread with nothing in flight or waiting. */
     private void evictIfIdle(ThreadState state) {
         if (state.isIdle()) {
@@ -626,18 +631,7 @@ public final class ThreadOrderingEngine {
         List<Ticket> orphans = new ArrayList<>();
         for (ThreadState state : states.values()) {
             synchronized (state) {
-                if (state.bySeq != null) {
-                    orphans.addAll(state.bySeq.values());
-                    state.bySeq.clear();
-                }
-                if (state.unsequenced != null) {
-                    orphans.addAll(state.unsequenced);
-                    state.unsequenced.clear();
-                }
-                if (state.late != null) {
-                    orphans.addAll(state.late);
-                    state.late.clear();
-                }
+                takeWaiting(state, orphans);
                 if (state.gapTimer != null) {
                     state.gapTimer.cancel(false);
                     state.gapTimer = null;
