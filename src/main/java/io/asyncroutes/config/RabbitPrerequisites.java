@@ -66,8 +66,8 @@ public final class RabbitPrerequisites {
             String reason = String.valueOf(e.getCause() != null ? e.getCause().getMessage() : e.getMessage());
             if (reason.contains("inequivalent arg 'type'")) {
                 throw new IllegalStateException("RabbitMQ exchange '" + name + "' exists with another type than " + exchangeType
-                        + " (" + reason + "): delete it once its queues are drained (rabbitmqadmin delete exchange name=" + name
-                        + "; the queues and their messages stay), or set " + setting + " to its type", e);
+                        + " (" + reason + "): delete it once its queues are drained (an AMQP exchange.delete, e.g. rabbitmqadmin delete exchange name="
+                        + name + "; the queues and their messages stay), or set " + setting + " to its type", e);
             }
             throw new IllegalStateException("RabbitMQ refused to declare exchange '" + name + "': " + reason, e);
         }
