@@ -27,25 +27,16 @@ public final class RabbitPrerequisites {
     /** Throws {@link IllegalStateException} naming the plugin and the command if the exchange type is unknown to the broker. */
     public static void requireExchangeType(ConnectionFactory factory, String exchangeType, String plugin) {
         String probe = "ar-prerequisite-probe-" + UUID.randomUUID();
-        Connection connection;
-        try {
-            connection = factory.newConnection("async-routes-prerequisites");
-        } catch (IOException | TimeoutException e) {
-            LOG.warn("RabbitMQ not reachable at start ({}): its prerequisites are checked by its first use", e.toString());
-            return;
-        }
-        try (connection) {
-            Channel channel = connection.createChannel();
+        onChannel(factory, channel -> {
             channel.exchangeDeclare(probe, exchangeType, false, true, null);
             channel.exchangeDelete(probe);
-        } catch (IOException e) {
-            String reason = String.valueOf(e.getCause() != null ? e.getCause().getMessage() : e.getMessage());
+        }, (reason, e) -> {
             if (reason.contains("invalid exchange type") || reason.contains("COMMAND_INVALID")) {
-                throw new IllegalStateException("RabbitMQ has no exchange type '" + exchangeType + "': enable the plugin "
+                return new IllegalStateException("RabbitMQ has no exchange type '" + exchangeType + "': enable the plugin "
                         + plugin + " on the broker (rabbitmq-plugins enable " + plugin + ") and start again", e);
             }
-            throw new IllegalStateException("RabbitMQ refused the '" + exchangeType + "' exchange check: " + reason, e);
-        }
+            return new IllegalStateException("RabbitMQ refused the '" + exchangeType + "' exchange check: " + reason, e);
+        });
     }
 
     /**
@@ -54,22 +45,37 @@ public final class RabbitPrerequisites {
      * would refuse the topology's declaration, and the consumers would never start).
      */
     public static void requireExchangeOfType(ConnectionFactory factory, String name, String exchangeType, String setting) {
+        onChannel(factory, channel -> channel.exchangeDeclare(name, exchangeType, true, false, null), (reason, e) -> {
+            if (reason.contains("inequivalent arg 'type'")) {
+                return new IllegalStateException("RabbitMQ exchange '" + name + "' exists with another type than " + exchangeType
+                        + " (" + reason + "): delete it once its queues are drained (an AMQP exchange.delete, e.g. rabbitmqadmin delete exchange name="
+                        + name + "; the queues and their messages stay), or set " + setting + " to its type", e);
+            }
+            return new IllegalStateException("RabbitMQ refused to declare exchange '" + name + "': " + reason, e);
+        });
+    }
+
+    private interface ChannelWork {
+        void run(Channel channel) throws IOException;
+    }
+
+    /**
+     * Runs {@code work} on a channel of a short-lived connection; the broker's refusal (its reason
+     * text) becomes the exception {@code refused} builds. An unreachable broker is not refused.
+     */
+    private static void onChannel(ConnectionFactory factory, ChannelWork work,
+                                  java.util.function.BiFunction<String, IOException, IllegalStateException> refused) {
         Connection connection;
         try {
             connection = factory.newConnection("async-routes-prerequisites");
         } catch (IOException | TimeoutException e) {
-            return; // reported by the check above
+            LOG.warn("RabbitMQ not reachable at start ({}): its prerequisites are checked by its first use", e.toString());
+            return;
         }
         try (connection) {
-            connection.createChannel().exchangeDeclare(name, exchangeType, true, false, null);
+            work.run(connection.createChannel());
         } catch (IOException e) {
-            String reason = String.valueOf(e.getCause() != null ? e.getCause().getMessage() : e.getMessage());
-            if (reason.contains("inequivalent arg 'type'")) {
-                throw new IllegalStateException("RabbitMQ exchange '" + name + "' exists with another type than " + exchangeType
-                        + " (" + reason + "): delete it once its queues are drained (an AMQP exchange.delete, e.g. rabbitmqadmin delete exchange name="
-                        + name + "; the queues and their messages stay), or set " + setting + " to its type", e);
-            }
-            throw new IllegalStateException("RabbitMQ refused to declare exchange '" + name + "': " + reason, e);
+            throw refused.apply(String.valueOf(e.getCause() != null ? e.getCause().getMessage() : e.getMessage()), e);
         }
     }
 }

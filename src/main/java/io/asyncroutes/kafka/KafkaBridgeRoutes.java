@@ -72,7 +72,7 @@ public class KafkaBridgeRoutes extends RouteBuilder {
     }
 
     /** The hand-off URI, its producer waiting for room in a full in-memory queue (seda, vm) rather than failing. */
-    String blockingWhenFull(String handoffUri) {
+    private String blockingWhenFull(String handoffUri) {
         String uri = getContext().resolvePropertyPlaceholders(handoffUri);
         return uri.contains("blockWhenFull=") ? uri : uri + (uri.contains("?") ? "&" : "?") + "blockWhenFull=true";
     }
