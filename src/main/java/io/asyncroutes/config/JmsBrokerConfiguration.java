@@ -9,7 +9,11 @@ import org.apache.camel.component.jms.ConsumerType;
 import org.apache.camel.component.jms.DefaultJmsMessageListenerContainer;
 import org.apache.camel.component.jms.JmsEndpoint;
 import org.apache.camel.component.jms.MessageListenerContainerFactory;
+import io.asyncroutes.settings.AppSettings;
+import java.util.Optional;
+import org.apache.activemq.artemis.core.settings.impl.AddressFullMessagePolicy;
 import org.apache.activemq.artemis.core.settings.impl.AddressSettings;
+import org.apache.activemq.artemis.core.settings.impl.PageFullMessagePolicy;
 import org.apache.camel.component.jms.JmsComponent;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -138,5 +142,37 @@ public class JmsBrokerConfiguration {
                 .setMaxDeliveryAttempts(-1)
                 .setAutoCreateQueues(true)
                 .setAutoCreateAddresses(true));
+    }
+
+    /**
+     * The embedded broker's results queue is read by whoever wants the results, maybe nobody: its
+     * backlog gets a memory limit of its own ({@code app.results.max-memory-mb}), beyond which it
+     * pages to disk alone, and paging stops at {@code app.results.max-length} results (the newest
+     * dropped, as Artemis cannot drop the oldest of a paged queue). Without them an unread backlog
+     * grew until the broker's global limit (half the heap) put every address into paging, the
+     * inbound and persist queues too: under steady REST load the embedded default then lost a third
+     * of its throughput after a few minutes.
+     */
+    @Bean
+    public ArtemisConfigurationCustomizer resultsQueueLimits(AppSettings settings) {
+        AppSettings.Results results = settings.getResults();
+        return configuration -> queueName(settings.getEndpoints().getResults()).ifPresent(name ->
+                configuration.addAddressSetting(name, new AddressSettings()
+                        .setMaxSizeBytes(results.getMaxMemoryMb() * 1024L * 1024L)
+                        .setAddressFullMessagePolicy(AddressFullMessagePolicy.PAGE)
+                        .setPageLimitMessages((long) results.getMaxLength())
+                        .setPageFullMessagePolicy(PageFullMessagePolicy.DROP)));
+    }
+
+    /** The queue a {@code jms:queue:NAME?options} (or {@code jms:NAME}) URI names; empty for another component. */
+    static Optional<String> queueName(String uri) {
+        if (uri == null || !uri.startsWith("jms:")) {
+            return Optional.empty();
+        }
+        String name = uri.substring("jms:".length());
+        name = name.startsWith("queue:") ? name.substring("queue:".length()) : name;
+        int options = name.indexOf('?');
+        name = options < 0 ? name : name.substring(0, options);
+        return name.isBlank() || name.startsWith("topic:") ? Optional.empty() : Optional.of(name);
     }
 }

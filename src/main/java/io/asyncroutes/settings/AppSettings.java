@@ -528,14 +528,26 @@ public class AppSettings {
         @Positive
         @Max(Integer.MAX_VALUE)
         private long ttlMillis = 86_400_000L;
-        /** RabbitMQ: most results kept on the results queue ({@code x-max-length}, the oldest dropped first). */
+        /**
+         * Most results kept on the results queue: RabbitMQ {@code x-max-length} (the oldest dropped
+         * first); the embedded Artemis stops paging at this many (the newest dropped).
+         */
         @Positive
         private int maxLength = 1_000_000;
+        /**
+         * Embedded Artemis: megabytes of the results queue held in memory; an unread backlog beyond
+         * this is paged to disk on its own. Without a limit of its own it fills the broker's global
+         * memory limit (half the heap), and from then on every queue pages, the pipeline's own too.
+         */
+        @Positive
+        private int maxMemoryMb = 32;
 
         public long getTtlMillis() { return ttlMillis; }
         public void setTtlMillis(long v) { this.ttlMillis = v; }
         public int getMaxLength() { return maxLength; }
         public void setMaxLength(int v) { this.maxLength = v; }
+        public int getMaxMemoryMb() { return maxMemoryMb; }
+        public void setMaxMemoryMb(int v) { this.maxMemoryMb = v; }
     }
 
     /**

@@ -12,6 +12,8 @@ import jakarta.jms.ConnectionFactory;
 import jakarta.jms.Session;
 import java.time.Duration;
 import java.util.List;
+import org.apache.activemq.artemis.core.server.embedded.EmbeddedActiveMQ;
+import org.apache.activemq.artemis.core.settings.impl.AddressSettings;
 import org.apache.camel.CamelContext;
 import org.apache.camel.ManagementStatisticsLevel;
 import org.apache.camel.builder.NotifyBuilder;
@@ -33,6 +35,8 @@ class OperationsEndpointsTest extends EmbeddedProfileTest {
     CamelContext camel;
     @Autowired
     ConnectionFactory connectionFactory;
+    @Autowired
+    EmbeddedActiveMQ embeddedBroker;
 
     @Test
     void healthCoversDatabaseBrokerAndRedis() throws Exception {
@@ -46,6 +50,19 @@ class OperationsEndpointsTest extends EmbeddedProfileTest {
         assertThat(components.path("camelHealth").path("status").asText()).isEqualTo("UP");
         // the embedded default talks to no RabbitMQ
         assertThat(components.has("rabbit")).isFalse();
+    }
+
+    @Test
+    void theResultsQueueHasLimitsOfItsOwnOnTheEmbeddedBroker() {
+        // JmsBrokerConfiguration.resultsQueueLimits (its effect: ResultsQueueLimitsTest)
+        AddressSettings results = embeddedBroker.getActiveMQServer().getAddressSettingsRepository().getMatch("ar.results");
+        assertThat(results.getMaxSizeBytes()).isEqualTo(32L * 1024 * 1024);
+        assertThat(results.getPageLimitMessages()).isEqualTo(1_000_000L);
+        // merged with the redelivery settings of every ar.* address
+        assertThat(results.getRedeliveryDelay()).isEqualTo(500);
+        // the pipeline's own queues only have the broker's global limit
+        assertThat(embeddedBroker.getActiveMQServer().getAddressSettingsRepository().getMatch("ar.in").getMaxSizeBytes())
+                .isEqualTo(-1);
     }
 
     @Test
