@@ -124,7 +124,7 @@ class PipelineBenchmark {
                     Map<String, Long> before = cpuTicks(app);
                     long switchesBefore = contextSwitches(app.pid());
                     long jitBefore = jitTicks(app.pid());
-                    Map<String, Long> threadsBefore = threadGroupTicks(app.pid());
+                    Map<String, Map.Entry<String, Long>> threadsBefore = threadGroupTicks(app.pid());
                     long drainStarted = System.nanoTime();
                     paused(app, false);
                     awaitStored(prefix, drainStarted);
@@ -388,17 +388,17 @@ class PipelineBenchmark {
     }
 
     /**
-     * CPU ticks of the process's threads so far, grouped by name without its numbers ({@code ar-ordering-3}
-     * and {@code ar-ordering-7} are one group); threads that ended are not counted. Linux keeps 15
+     * CPU ticks of the process's threads so far, by thread id, each with its group: its name without
+     * its numbers ({@code ar-ordering-3} and {@code ar-ordering-7} are one group). Linux keeps 15
      * characters of a thread's name, so Camel's pool threads ({@code Camel (camel-1) thread #…}) are one group.
      */
-    private static Map<String, Long> threadGroupTicks(long pid) {
-        Map<String, Long> groups = new java.util.HashMap<>();
+    private static Map<String, Map.Entry<String, Long>> threadGroupTicks(long pid) {
+        Map<String, Map.Entry<String, Long>> threads = new java.util.HashMap<>();
         try (var tasks = Files.list(Path.of("/proc/" + pid + "/task"))) {
             for (Path task : tasks.toList()) {
                 try {
                     String group = Files.readString(task.resolve("comm")).strip().replaceAll("[-#]?\\d+", "").strip();
-                    groups.merge(group, statTicks(task.resolve("stat")), Long::sum);
+                    threads.put(task.getFileName().toString(), Map.entry(group, statTicks(task.resolve("stat"))));
                 } catch (java.io.IOException | RuntimeException gone) {
                     // a thread that ended in between
                 }
@@ -406,13 +406,20 @@ class PipelineBenchmark {
         } catch (java.io.IOException e) {
             throw new java.io.UncheckedIOException(e);
         }
-        return groups;
+        return threads;
     }
 
-    /** The thread groups that took at least 2 % of the CPU between two readings, largest first, as shares. */
-    private static String threadShares(Map<String, Long> before, Map<String, Long> after) {
+    /**
+     * The thread groups that took at least 2 % of the CPU between two readings, largest first, as
+     * shares. Per thread: a pool thread that ended in between (Artemis's come and go) must not take
+     * its earlier ticks off its group, and one that started counts whole.
+     */
+    private static String threadShares(Map<String, Map.Entry<String, Long>> before, Map<String, Map.Entry<String, Long>> after) {
         Map<String, Long> spent = new java.util.HashMap<>();
-        after.forEach((group, ticks) -> spent.put(group, ticks - before.getOrDefault(group, 0L)));
+        after.forEach((thread, ticks) -> {
+            Map.Entry<String, Long> earlier = before.get(thread);
+            spent.merge(ticks.getKey(), ticks.getValue() - (earlier == null ? 0L : earlier.getValue()), Long::sum);
+        });
         long total = Math.max(1, spent.values().stream().mapToLong(Long::longValue).sum());
         return spent.entrySet().stream().filter(e -> e.getValue() * 50 >= total)
                 .sorted(Map.Entry.<String, Long>comparingByValue().reversed())
@@ -507,7 +514,7 @@ class PipelineBenchmark {
     /** wrk for 15 s: "accepted req/s|p99|app CPU per request|CPU by thread". */
     private static String window(String api, long pid, String threadPrefix) throws Exception {
         long before = processTicks(List.of(pid));
-        Map<String, Long> threadsBefore = threadGroupTicks(pid);
+        Map<String, Map.Entry<String, Long>> threadsBefore = threadGroupTicks(pid);
         double[] intake = wrk(api, 15, null, threadPrefix);
         double appCpu = (processTicks(List.of(pid)) - before) * 1000.0 / TICKS_PER_SECOND / (intake[0] * 15);
         return String.format("%,.0f accepted req/s (p99 %.1f ms)|app CPU %.3f ms per accepted request (broker, database and Redis in it)|app CPU by thread: %s",
