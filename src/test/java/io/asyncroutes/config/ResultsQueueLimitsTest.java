@@ -85,7 +85,8 @@ class ResultsQueueLimitsTest {
         // what is kept: the in-memory share, then at most max-length paged; the rest was dropped
         long kept = await().atMost(Duration.ofSeconds(10)).until(
                 () -> server.locateQueue("ar.results").getMessageCount(), count -> count > 0);
-        assertThat(kept).isLessThan(sent).isGreaterThan(MAX_LENGTH);
+        // (about 220 of these 4 KB messages fill 1 MB): about 520 of the 3 000 sent
+        assertThat(kept).isGreaterThan(MAX_LENGTH).isLessThan(1_000);
         assertThat(server.locateQueue("ar.in").getMessageCount()).isEqualTo(100);
     }
 
