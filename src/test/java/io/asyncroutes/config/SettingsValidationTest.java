@@ -52,6 +52,7 @@ class SettingsValidationTest {
             "app.partitions.instance-id      | two words",
             "app.redis.key-prefix            | ar:*",
             "app.results.ttl-millis          | 3000000000",
+            "app.results.max-memory-mb       | 0",
             "app.retry.jitter                | 1.5",
             "app.limits.max-body-bytes       | 0",
             "app.endpoints.inbound           | ' '",
