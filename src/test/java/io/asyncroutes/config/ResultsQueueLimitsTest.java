@@ -22,6 +22,7 @@ import org.apache.activemq.artemis.jms.client.ActiveMQConnectionFactory;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.springframework.util.FileSystemUtils;
 
 /**
  * An unread results queue on the embedded broker pages on its own and stops growing at
@@ -34,6 +35,7 @@ class ResultsQueueLimitsTest {
     private static final int MAX_LENGTH = 300;
     private static final String PAYLOAD = "r".repeat(2_000);
 
+    private Path dir;
     private EmbeddedActiveMQ broker;
     private ActiveMQConnectionFactory factory;
 
@@ -44,7 +46,7 @@ class ResultsQueueLimitsTest {
         settings.getResults().setMaxLength(MAX_LENGTH);
         settings.getEndpoints().setResults("jms:queue:ar.results?timeToLive=86400000");
 
-        Path dir = EmbeddedProfileTest.tempDir("ar-results-limits-");
+        dir = EmbeddedProfileTest.tempDir("ar-results-limits-");
         Configuration configuration = new ConfigurationImpl()
                 .setPersistenceEnabled(true)
                 .setSecurityEnabled(false)
@@ -67,6 +69,7 @@ class ResultsQueueLimitsTest {
     void stop() throws Exception {
         factory.close();
         broker.stop();
+        FileSystemUtils.deleteRecursively(dir);
     }
 
     @Test
