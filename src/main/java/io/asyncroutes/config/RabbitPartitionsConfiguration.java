@@ -95,16 +95,22 @@ public class RabbitPartitionsConfiguration {
     }
 
     @Bean
-    public Declarables inboundPartitions(AppSettings settings) {
+    public Declarables inboundPartitions(AppSettings settings, CachingConnectionFactory rabbitConnectionFactory) {
         return ring(settings.getRabbitmq().getExchange() + ".in", settings.getRabbitmq().getPartitionExchangeType(),
-                queueNames(settings.getRabbitmq().getInboundQueues()));
+                queueNames(settings.getRabbitmq().getInboundQueues()), queueVersion(rabbitConnectionFactory, settings));
     }
 
     @Bean
     @ConditionalOnProperty(name = "app.rabbitmq.persist-queues")
-    public Declarables persistPartitions(AppSettings settings) {
+    public Declarables persistPartitions(AppSettings settings, CachingConnectionFactory rabbitConnectionFactory) {
         return ring(settings.getRabbitmq().getExchange() + ".persist", settings.getRabbitmq().getPartitionExchangeType(),
-                queueNames(settings.getRabbitmq().getPersistQueues()));
+                queueNames(settings.getRabbitmq().getPersistQueues()), queueVersion(rabbitConnectionFactory, settings));
+    }
+
+    /** The classic queue version the topology's queues are declared with ({@code app.rabbitmq.queue-version}). */
+    static ClassicQueueVersion queueVersion(CachingConnectionFactory rabbitConnectionFactory, AppSettings settings) {
+        return new ClassicQueueVersion(rabbitConnectionFactory.getRabbitConnectionFactory(),
+                settings.getRabbitmq().getQueueVersion(), settings.getRabbitmq().getPrefix());
     }
 
     /**
@@ -124,12 +130,12 @@ public class RabbitPartitionsConfiguration {
     }
 
     /** The exchange over its queues; the binding key is a consistent-hash weight, which x-modulus-hash ignores. */
-    private static Declarables ring(String exchange, String type, List<String> queues) {
+    private static Declarables ring(String exchange, String type, List<String> names, ClassicQueueVersion version) {
         CustomExchange ring = new CustomExchange(exchange, type, true, false);
         List<Declarable> declarables = new ArrayList<>();
         declarables.add(ring);
-        for (String name : queues) {
-            Queue queue = QueueBuilder.durable(name).singleActiveConsumer().build();
+        List<Queue> queues = version.apply(names.stream().map(name -> QueueBuilder.durable(name).singleActiveConsumer().build()).toList());
+        for (Queue queue : queues) {
             Binding binding = BindingBuilder.bind(queue).to(ring).with(WEIGHT).noargs();
             declarables.add(queue);
             declarables.add(binding);

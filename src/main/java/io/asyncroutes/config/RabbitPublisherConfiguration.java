@@ -3,6 +3,7 @@ package io.asyncroutes.config;
 import io.asyncroutes.broker.ConfirmedPublisher;
 import io.asyncroutes.broker.ConfirmedRabbitComponent;
 import io.asyncroutes.settings.AppSettings;
+import java.util.List;
 import org.springframework.amqp.core.BindingBuilder;
 import org.springframework.amqp.core.Declarables;
 import org.springframework.amqp.core.DirectExchange;
@@ -41,15 +42,18 @@ public class RabbitPublisherConfiguration {
      * for someone to look at them.
      */
     @Bean
-    public Declarables resultAndDeadLetterQueues(AppSettings settings) {
+    public Declarables resultAndDeadLetterQueues(AppSettings settings, CachingConnectionFactory rabbitConnectionFactory) {
         DirectExchange exchange = new DirectExchange(settings.getRabbitmq().getExchange(), true, false);
         String prefix = settings.getRabbitmq().getPrefix();
         // bounded like the Artemis results queue: an unread results queue never fills the broker's disk
-        Queue results = QueueBuilder.durable(prefix + ".results")
-                .ttl(Math.toIntExact(settings.getResults().getTtlMillis())) // validated to fit an int
-                .maxLength(settings.getResults().getMaxLength())
-                .build();
-        Queue deadLetter = QueueBuilder.durable(prefix + ".dead-letter").build();
+        List<Queue> queues = RabbitPartitionsConfiguration.queueVersion(rabbitConnectionFactory, settings).apply(List.of(
+                QueueBuilder.durable(prefix + ".results")
+                        .ttl(Math.toIntExact(settings.getResults().getTtlMillis())) // validated to fit an int
+                        .maxLength(settings.getResults().getMaxLength())
+                        .build(),
+                QueueBuilder.durable(prefix + ".dead-letter").build()));
+        Queue results = queues.get(0);
+        Queue deadLetter = queues.get(1);
         return new Declarables(exchange, results, deadLetter,
                 BindingBuilder.bind(results).to(exchange).with(results.getName()),
                 BindingBuilder.bind(deadLetter).to(exchange).with(deadLetter.getName()));

@@ -14,7 +14,7 @@ import org.junit.jupiter.api.Test;
 /**
  * The RabbitMQ side of the {@code services} profile as the broker sees it: the results queue is
  * durable and bounded (TTL and maximum length, like the Artemis results queue's time-to-live), the
- * dead-letter queue durable; a broker without a needed exchange type is refused with the plugin
+ * dead-letter queue durable, every queue a classic queue of version 2; a broker without a needed exchange type is refused with the plugin
  * and the command that enables it.
  */
 class RabbitTopologyServicesTest extends ServicesProfileTest {
@@ -31,8 +31,8 @@ class RabbitTopologyServicesTest extends ServicesProfileTest {
             // a declaration with exactly the same arguments succeeds; any other argument is refused by the broker
             Channel channel = connection.createChannel();
             channel.queueDeclare(PREFIX + ".results", true, false, false,
-                    Map.of("x-message-ttl", 86_400_000, "x-max-length", 1_000_000));
-            channel.queueDeclare(PREFIX + ".dead-letter", true, false, false, null);
+                    Map.of("x-message-ttl", 86_400_000, "x-max-length", 1_000_000, "x-queue-version", 2));
+            channel.queueDeclare(PREFIX + ".dead-letter", true, false, false, Map.of("x-queue-version", 2));
 
             Channel unbounded = connection.createChannel();
             assertThatThrownBy(() -> unbounded.queueDeclare(PREFIX + ".results", true, false, false, null))
@@ -49,6 +49,24 @@ class RabbitTopologyServicesTest extends ServicesProfileTest {
         assertThatThrownBy(() -> RabbitPrerequisites.requireExchangeType(broker(), "x-no-such-type", "rabbitmq_no_such_plugin"))
                 .isInstanceOf(IllegalStateException.class)
                 .hasMessageContaining("rabbitmq-plugins enable rabbitmq_no_such_plugin");
+    }
+
+    /**
+     * The application created its queues as classic queue version 2 (app.rabbitmq.queue-version; this
+     * machine's broker is RabbitMQ 3.x, where the default is version 1).
+     */
+    @Test
+    void thePartitionQueuesAreClassicQueuesOfVersion2() throws Exception {
+        try (Connection connection = broker().newConnection()) {
+            Channel channel = connection.createChannel();
+            for (String queue : java.util.List.of(PREFIX + ".in.0", PREFIX + ".in.15", PREFIX + ".persist.7")) {
+                channel.queueDeclare(queue, true, false, false, Map.of("x-single-active-consumer", true, "x-queue-version", 2));
+            }
+            Channel unversioned = connection.createChannel();
+            assertThatThrownBy(() -> unversioned.queueDeclare(PREFIX + ".in.0", true, false, false, Map.of("x-single-active-consumer", true)))
+                    .isInstanceOf(IOException.class)
+                    .satisfies(e -> assertThat(String.valueOf(e.getCause())).contains("inequivalent arg 'x-queue-version'"));
+        }
     }
 
     /** The partition exchange is an x-modulus-hash exchange (the default), durable, over the partition queues. */

@@ -49,6 +49,7 @@ class SettingsValidationTest {
             "app.fetch.response-timeout      | -1s",
             "app.rabbitmq.confirm-timeout    | 0ms",
             "app.rabbitmq.partition-exchange-type | x-topic",
+            "app.rabbitmq.queue-version      | 3",
             "app.partitions.instance-id      | two words",
             "app.redis.key-prefix            | ar:*",
             "app.results.ttl-millis          | 3000000000",
