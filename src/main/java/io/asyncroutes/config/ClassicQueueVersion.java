@@ -28,8 +28,8 @@ import org.springframework.amqp.core.Queue;
  * arguments differ. So each queue is declared here once, at start, with the argument: a new queue is
  * created with it; one created earlier with it is confirmed; one created earlier without it (before
  * this setting, or by hand) fails on that argument alone and is then declared as before, keeping its
- * version; a WARN names those queues with the policy that converts them in place. On RabbitMQ 4 and
- * later, where every classic queue is version 2, nothing is probed and no argument is sent.
+ * version; a WARN names those queues with the policy that converts them in place (not on RabbitMQ 4
+ * and later, where every classic queue is version 2 whatever its arguments say).
  */
 final class ClassicQueueVersion {
 
@@ -67,9 +67,8 @@ final class ClassicQueueVersion {
             return queues;
         }
         try (connection) {
-            if (brokerMajor(connection) >= 4) {
-                return queues; // one classic queue implementation, version 2
-            }
+            // also probed on RabbitMQ 4 (one implementation there, version 2): a queue created with the
+            // argument on 3.x must be declared with it after a broker upgrade
             List<Queue> declared = new ArrayList<>(queues.size());
             List<String> kept = new ArrayList<>();
             for (Queue queue : queues) {
@@ -81,7 +80,7 @@ final class ClassicQueueVersion {
                     kept.add(queue.getName());
                 }
             }
-            if (!kept.isEmpty()) {
+            if (!kept.isEmpty() && brokerMajor(connection) < 4) {
                 LOG.warn("RabbitMQ queues {} exist from before without {}: left at the version they have (1 on RabbitMQ 3.x "
                         + "unless a policy sets it). Version {} is RabbitMQ's recommended one and costs the broker less per message "
                         + "(README \"RabbitMQ queue version\"); a policy converts them in place: rabbitmqctl set_policy "
