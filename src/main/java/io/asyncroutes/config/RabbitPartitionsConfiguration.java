@@ -94,23 +94,24 @@ public class RabbitPartitionsConfiguration {
         }
     }
 
+    /** The classic queue version every queue of the topology is declared with ({@code app.rabbitmq.queue-version}). */
     @Bean
-    public Declarables inboundPartitions(AppSettings settings, CachingConnectionFactory rabbitConnectionFactory) {
+    ClassicQueueVersion classicQueueVersion(CachingConnectionFactory rabbitConnectionFactory, AppSettings settings) {
+        return new ClassicQueueVersion(rabbitConnectionFactory.getRabbitConnectionFactory(),
+                settings.getRabbitmq().getQueueVersion(), settings.getRabbitmq().getPrefix());
+    }
+
+    @Bean
+    public Declarables inboundPartitions(AppSettings settings, ClassicQueueVersion classicQueueVersion) {
         return ring(settings.getRabbitmq().getExchange() + ".in", settings.getRabbitmq().getPartitionExchangeType(),
-                queueNames(settings.getRabbitmq().getInboundQueues()), queueVersion(rabbitConnectionFactory, settings));
+                queueNames(settings.getRabbitmq().getInboundQueues()), classicQueueVersion);
     }
 
     @Bean
     @ConditionalOnProperty(name = "app.rabbitmq.persist-queues")
-    public Declarables persistPartitions(AppSettings settings, CachingConnectionFactory rabbitConnectionFactory) {
+    public Declarables persistPartitions(AppSettings settings, ClassicQueueVersion classicQueueVersion) {
         return ring(settings.getRabbitmq().getExchange() + ".persist", settings.getRabbitmq().getPartitionExchangeType(),
-                queueNames(settings.getRabbitmq().getPersistQueues()), queueVersion(rabbitConnectionFactory, settings));
-    }
-
-    /** The classic queue version the topology's queues are declared with ({@code app.rabbitmq.queue-version}). */
-    static ClassicQueueVersion queueVersion(CachingConnectionFactory rabbitConnectionFactory, AppSettings settings) {
-        return new ClassicQueueVersion(rabbitConnectionFactory.getRabbitConnectionFactory(),
-                settings.getRabbitmq().getQueueVersion(), settings.getRabbitmq().getPrefix());
+                queueNames(settings.getRabbitmq().getPersistQueues()), classicQueueVersion);
     }
 
     /**
