@@ -27,8 +27,13 @@ import org.springframework.data.redis.core.script.RedisScript;
 public class RedisTtlSweep implements CleanupTask {
 
     public static final String NAME = "redis-no-ttl";
-    /** Hash slots one SCAN step examines (Redis's COUNT hint). */
-    private static final long SCAN_STEP = 1000;
+    /**
+     * Hash slots one SCAN step examines (Redis's COUNT hint). A step is one script, and Redis runs
+     * nothing else while a script runs: with 165 000 idempotency keys a step of 1 000 took 3.1 ms on
+     * an idle machine and 10–19 ms under load, a stall for every message being handled meanwhile;
+     * a step of 200 takes 0.6 ms idle, for the same work per tick in more, shorter steps.
+     */
+    private static final long SCAN_STEP = 200;
     /** Default budget: keys examined per family and tick. */
     public static final long DEFAULT_KEYS_PER_TICK = 50_000;
 

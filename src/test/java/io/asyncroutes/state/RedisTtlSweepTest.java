@@ -51,7 +51,7 @@ class RedisTtlSweepTest {
 
         RedisTtlSweep sweep = new RedisTtlSweep(redis, Map.of(PREFIX + "idem:*", Duration.ofHours(2)), 1000);
         long fixed = sweep.cleanup(Instant.now());
-        // 3 000 keys do not fit in one SCAN step of 1 000 slots: this tick stopped at its budget
+        // 3 000 keys do not fit in a budget of 1 000 slots: this tick stopped at its budget
         assertThat(sweep.passComplete()).isFalse();
         int ticks = 1;
         while (!sweep.passComplete() && ticks < 10_000) {
