@@ -38,6 +38,7 @@ import org.junit.jupiter.api.Test;
  *   50) while the application is stopped; then it starts and drains it into PostgreSQL. Rate =
  *   rows / (last stored − first stored); statuses; per-thread order checked in the database.</li>
  *   <li>{@code services} REST intake: wrk, 32 connections, 15 s (after 10 s of warm-up): accepted req/s, p99.</li>
+ *   <li>The same intake alone: what it accepts published to a queue nobody reads, no pipeline behind it.</li>
  *   <li>Accept → stored latency p50/p99 at half and at a quarter of that rate: wrk again, each connection
  *   waiting between requests (a Lua {@code delay()}, calibrated by a 5 s probe), for 30 s; with the
  *   machine's busy share and CPU per request over that window.</li>
@@ -57,7 +58,7 @@ class PipelineBenchmark {
     /** How long the latency part offers half the REST rate. */
     private static final int PACED_SECONDS = 30;
     /** Which parts to run, comma-separated: perftest, publish, drain, rest, embedded (default: all). */
-    private static final List<String> PARTS = List.of(System.getProperty("bench.parts", "perftest,publish,drain,rest,embedded").split(","));
+    private static final List<String> PARTS = List.of(System.getProperty("bench.parts", "perftest,publish,drain,rest,intake,embedded").split(","));
 
     @Test
     void pipeline() throws Exception {
@@ -171,6 +172,10 @@ class PipelineBenchmark {
             }
         } finally {
             stop(app);
+        }
+
+        if (PARTS.contains("intake") && hasWrk()) {
+            results.put("4b services: the REST intake alone (to a queue nobody reads), wrk 32 connections 15 s", intakeAlone(port, logs));
         }
 
         if (PARTS.contains("embedded") && hasWrk()) {
@@ -561,13 +566,47 @@ class PipelineBenchmark {
         }
     }
 
+    /**
+     * The REST intake with nothing behind it: {@code services} publishing what it accepts to a durable queue
+     * that nobody reads (a fanout exchange, so every thread id lands there) instead of the partition queues.
+     * What the intake's own path (Tomcat, validation, the confirmed publish) reaches on this machine.
+     */
+    private static String intakeAlone(int port, Path logs) throws Exception {
+        String sink = PREFIX + ".intake-sink";
+        ConnectionFactory factory = new ConnectionFactory();
+        factory.setHost("127.0.0.1");
+        try (Connection connection = factory.newConnection(); Channel channel = connection.createChannel()) {
+            channel.exchangeDeclare(sink, "fanout", true);
+            channel.queueDeclare(sink, true, false, false, Map.of("x-queue-version", 2));
+            channel.queueBind(sink, sink, "");
+        }
+        Process app = startServices(port, logs, "intake", "--app.endpoints.inbound-publish=rabbit-confirmed:" + sink);
+        try {
+            awaitHealthy(port);
+            String api = "http://127.0.0.1:" + port + "/api/messages";
+            String warmUp = warmUp(api, API_KEY, "iw", app.pid());
+            long[] machineBefore = machineTicks();
+            Map<String, Long> before = cpuTicks(app);
+            double[] intake = wrk(api, 15, API_KEY, "ir");
+            return String.format("%,.0f accepted req/s, p99 %.1f ms; machine %.0f %% busy; CPU ms per accepted request: %s; %s",
+                    intake[0], intake[1], machineBusyPercent(machineBefore),
+                    cpuPerMessage(before, cpuTicks(app), Math.round(intake[0] * 15)), warmUp);
+        } finally {
+            stop(app);
+            try (Connection connection = factory.newConnection(); Channel channel = connection.createChannel()) {
+                channel.queueDelete(sink);
+                channel.exchangeDelete(sink);
+            }
+        }
+    }
+
     // ------------------------------------------------------------------ helpers
 
     /** Linux keeps 15 characters of a thread name: the pool's name first, so the CPU by thread tells Camel's pools apart. */
     private static final String THREAD_NAMES = "--camel.main.thread-name-pattern=#name# #counter#";
 
-    private static Process startServices(int port, Path logs, String name) throws Exception {
-        return start(logs, List.of("--spring.profiles.active=services", "--server.port=" + port,
+    private static Process startServices(int port, Path logs, String name, String... extraArgs) throws Exception {
+        List<String> args = new ArrayList<>(List.of("--spring.profiles.active=services", "--server.port=" + port,
                 "--server.address=127.0.0.1",
                 "--app.security.api-key=" + API_KEY,
                 "--spring.datasource.url=jdbc:postgresql://127.0.0.1:5432/test?currentSchema=" + SCHEMA,
@@ -575,7 +614,9 @@ class PipelineBenchmark {
                 "--app.redis.key-prefix=" + PREFIX + ":",
                 "--app.rabbitmq.exchange=" + PREFIX, "--app.rabbitmq.prefix=" + PREFIX,
                 "--spring.quartz.scheduler-name=" + PREFIX,
-                THREAD_NAMES), name);
+                THREAD_NAMES));
+        args.addAll(List.of(extraArgs));
+        return start(logs, args, name);
     }
 
     private static Process start(Path logDir, List<String> args, String name) throws Exception {
