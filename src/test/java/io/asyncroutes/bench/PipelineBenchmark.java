@@ -55,9 +55,9 @@ class PipelineBenchmark {
     private static final int PAUSED_DRAINS = 3;
     private static final String PREFIX = "ar-bench";
     private static final String API_KEY = "bench-key";
-    /** How long the latency part offers half the REST rate. */
+    /** How long each paced latency window lasts. */
     private static final int PACED_SECONDS = 30;
-    /** Which parts to run, comma-separated: perftest, publish, drain, rest, embedded (default: all). */
+    /** Which parts to run, comma-separated: perftest, publish, drain, rest, intake, embedded (default: all). */
     private static final List<String> PARTS = List.of(System.getProperty("bench.parts", "perftest,publish,drain,rest,intake,embedded").split(","));
 
     @Test
