@@ -102,9 +102,8 @@ class DependencyOutageServicesTest {
         BROKER_LINK.close();
         REDIS_LINK.close();
         // the database link stays open (the JVM's end closes it): this runs before Spring closes the context,
-        // and a context closing without its database hung for good (seen once in CI): Quartz's clustered job
-        // store retries a job's completion until the database answers, and the scheduler's shutdown waits for
-        // that job (spring.quartz.wait-for-jobs-to-complete-on-shutdown)
+        // and stopping without the database is StopWithoutDatabaseServicesTest's (it hung here once in CI
+        // before spring.quartz.wait-for-jobs-to-complete-on-shutdown was false)
     }
 
     @LocalServerPort
