@@ -193,7 +193,7 @@ public class InboundAcknowledgement extends ServiceSupport implements Processor,
      * run that settled meanwhile. Under load runs are long anyway; at a low rate each delivery settles
      * alone and was acknowledged alone, and every ack let a version 2 queue that had emptied delete its
      * segment files, which the next message created again: RabbitMQ's CPU per request at ~600 req/s
-     * fell from 1.65-1.70 to 1.31-1.39 ms with the wait (docs/benchmarks.md "2026-12-06"). What is
+     * fell from 1.50-1.70 to 1.30-1.39 ms with the wait (docs/benchmarks.md "2026-12-06"). What is
      * handled meanwhile is at most redelivered after a crash, and recognised as a duplicate; a
      * stopping context acknowledges at once ({@link Settle}), and a partition hand-over flushes first.
      *
@@ -271,7 +271,13 @@ public class InboundAcknowledgement extends ServiceSupport implements Processor,
             above.put(tag, WAITING);
             sinceFlush.add(tag);
             advance();
-            if (!above.isEmpty() && !flushScheduled) {
+            if (!above.isEmpty()) {
+                scheduleFlush();
+            }
+        }
+
+        private void scheduleFlush() {
+            if (!flushScheduled) {
                 flushScheduled = true;
                 scheduler.schedule(this::flushWaiting, LINGER_MILLIS);
             }
@@ -307,10 +313,7 @@ public class InboundAcknowledgement extends ServiceSupport implements Processor,
             if (alone == null) {
                 if (lastWaiting > 0) {
                     pendingRange = lastWaiting;
-                    if (!flushScheduled) {
-                        flushScheduled = true;
-                        scheduler.schedule(this::flushWaiting, LINGER_MILLIS);
-                    }
+                    scheduleFlush();
                 }
             } else {
                 for (long tag : alone) {
@@ -330,15 +333,7 @@ public class InboundAcknowledgement extends ServiceSupport implements Processor,
             }
         }
 
-        private void sendPendingRange() throws java.io.IOException {
-            if (pendingRange > 0) {
-                long tag = pendingRange;
-                pendingRange = 0;
-                channel.basicAck(tag, true);
-            }
-        }
-
-        /** What still waits behind an unsettled delivery is acknowledged alone. */
+        /** The settled run's multiple-ack; what still waits behind an unsettled delivery is acknowledged alone. */
         synchronized void flushWaiting() {
             flushScheduled = false;
             if (!channel.isOpen()) {
@@ -348,7 +343,11 @@ public class InboundAcknowledgement extends ServiceSupport implements Processor,
                 return;
             }
             try {
-                sendPendingRange();
+                if (pendingRange > 0) {
+                    long tag = pendingRange;
+                    pendingRange = 0;
+                    channel.basicAck(tag, true);
+                }
                 // only what completed since the last flush can wait: no walk over the whole window
                 for (Long tag : sinceFlush) {
                     if (tag > floor && above.replace(tag, WAITING, SETTLED)) {
