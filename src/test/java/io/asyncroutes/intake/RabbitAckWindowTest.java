@@ -104,11 +104,16 @@ class RabbitAckWindowTest {
         timer.schedule(task, millis, TimeUnit.MILLISECONDS);
     }
 
+    /** A window on the counting consumer channel, its flushes on this test's timer. */
+    private RabbitAckWindow window() {
+        return new RabbitAckWindow(counting(), (task, ms) -> schedule(timer, task, ms));
+    }
+
     @Test
     void shuffledCompletionsAndHandedBackDeliveriesAreEachSettledOnceWithFewerAcks() throws Exception {
         int n = 1000;
         publishAndConsume(n);
-        RabbitAckWindow window = new RabbitAckWindow(counting(), (task, ms) -> schedule(timer, task, ms));
+        RabbitAckWindow window = window();
         List<Long> tags = new ArrayList<>(delivered.subList(0, n));
         // completions out of order within windows of 64, as parallel threads finish
         Random random = new Random(7);
@@ -144,7 +149,7 @@ class RabbitAckWindowTest {
     void deliveriesSettlingOneByOneInOrderShareTheirAcknowledgements() throws Exception {
         int n = 100;
         publishAndConsume(n);
-        RabbitAckWindow window = new RabbitAckWindow(counting(), (task, ms) -> schedule(timer, task, ms));
+        RabbitAckWindow window = window();
         for (long tag : delivered.subList(0, n)) {
             window.completed(tag);
         }
@@ -159,7 +164,7 @@ class RabbitAckWindowTest {
     void aDeliveryThatNeverSettlesHoldsUpTheOthersOnlyForTheLinger() throws Exception {
         int n = 200;
         publishAndConsume(n);
-        RabbitAckWindow window = new RabbitAckWindow(counting(), (task, ms) -> schedule(timer, task, ms));
+        RabbitAckWindow window = window();
         long stuck = delivered.get(10);
         for (long tag : delivered.subList(0, n)) {
             if (tag != stuck) {
@@ -180,7 +185,7 @@ class RabbitAckWindowTest {
     void aDeliveryThatNeverSettlesIsLeftToTheBrokerAndTheRestAreAcknowledged() throws Exception {
         int n = 100;
         publishAndConsume(n);
-        RabbitAckWindow window = new RabbitAckWindow(counting(), (task, ms) -> schedule(timer, task, ms));
+        RabbitAckWindow window = window();
         for (long tag : delivered.subList(0, n)) {
             if (tag != 50) {
                 window.completed(tag);
