@@ -2,6 +2,7 @@ package io.asyncroutes.config;
 
 import io.asyncroutes.broker.ConfirmedPublisher;
 import io.asyncroutes.broker.ConfirmedRabbitComponent;
+import io.asyncroutes.broker.NioConnections;
 import io.asyncroutes.settings.AppSettings;
 import java.util.List;
 import org.springframework.amqp.core.BindingBuilder;
@@ -10,6 +11,7 @@ import org.springframework.amqp.core.DirectExchange;
 import org.springframework.amqp.core.Queue;
 import org.springframework.amqp.core.QueueBuilder;
 import org.springframework.amqp.rabbit.connection.CachingConnectionFactory;
+import org.springframework.boot.autoconfigure.amqp.ConnectionFactoryCustomizer;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnProperty;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
@@ -27,6 +29,19 @@ public class RabbitPublisherConfiguration {
 
     /** Component name used in the publish URIs. */
     public static final String COMPONENT = "rabbit-confirmed";
+
+    /**
+     * Spring Boot's RabbitMQ connection factory, and so the consumers' connection and the publisher's
+     * (a clone of it), in the client's NIO mode when {@code app.rabbitmq.nio} ({@link NioConnections}).
+     */
+    @Bean
+    public ConnectionFactoryCustomizer rabbitNioConnections(AppSettings settings) {
+        return factory -> {
+            if (settings.getRabbitmq().isNio()) {
+                NioConnections.apply(factory, settings.getRabbitmq().getConfirmTimeout());
+            }
+        };
+    }
 
     @Bean(COMPONENT)
     public ConfirmedRabbitComponent confirmedRabbitComponent(CachingConnectionFactory rabbitConnectionFactory, AppSettings settings) {

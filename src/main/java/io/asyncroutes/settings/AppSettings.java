@@ -469,6 +469,12 @@ public class AppSettings {
         /** Channels of the confirmed publisher ({@code rabbit-confirmed:}); one routing key always uses the same one. */
         @Positive
         private int publisherChannels = 4;
+        /**
+         * The Java client's NIO mode for the application's RabbitMQ connections (consumers and publisher): one
+         * I/O thread writes what many callers queued in one go instead of a socket write per publish and per
+         * acknowledgement (README "Publishing to RabbitMQ"). {@code false}: the client's blocking mode.
+         */
+        private boolean nio = true;
         /** Longest wait for a publish's confirm; also bounds the publisher's connect and channel round trips. */
         @NotNull
         @DurationMin(millis = 1)
@@ -519,6 +525,8 @@ public class AppSettings {
         public void setExchange(String v) { this.exchange = v; }
         public String getPrefix() { return prefix; }
         public void setPrefix(String v) { this.prefix = v; }
+        public boolean isNio() { return nio; }
+        public void setNio(boolean v) { this.nio = v; }
         public int getPublisherChannels() { return publisherChannels; }
         public void setPublisherChannels(int v) { this.publisherChannels = v; }
         public Duration getConfirmTimeout() { return confirmTimeout; }

@@ -13,6 +13,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
@@ -20,9 +21,13 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
-import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
-/** The confirmed publisher against this machine's RabbitMQ. */
+/**
+ * The confirmed publisher against this machine's RabbitMQ, on a connection factory in the client's
+ * blocking mode and in its NIO mode ({@code app.rabbitmq.nio}, the default of {@code services}).
+ */
 class ConfirmedPublisherTest {
 
     private TestQueue testQueue;
@@ -38,13 +43,41 @@ class ConfirmedPublisherTest {
         queue = testQueue.name;
     }
 
+    private void mode(boolean nio) {
+        if (nio) {
+            NioConnections.apply(factory, Duration.ofSeconds(10));
+        }
+    }
+
+    /**
+     * In NIO mode the publisher's connection reads and writes on the client's I/O thread; in blocking
+     * mode it has a reader thread of its own and writes on the callers' threads.
+     */
+    @ParameterizedTest(name = "nio={0}")
+    @ValueSource(booleans = {false, true})
+    void theConnectionRunsInTheModeOfItsFactory(boolean nio) throws Exception {
+        mode(nio);
+        Set<Thread> before = Thread.getAllStackTraces().keySet();
+        try (ConfirmedPublisher publisher = new ConfirmedPublisher(factory, 1, Duration.ofSeconds(10))) {
+            publisher.publish("", queue, Map.of(), "m".getBytes(StandardCharsets.UTF_8)).get(10, TimeUnit.SECONDS);
+            List<String> started = Thread.getAllStackTraces().keySet().stream()
+                    .filter(thread -> !before.contains(thread)).map(Thread::getName).toList();
+            assertThat(started.stream().anyMatch(name -> name.equals(NioConnections.IO_THREAD_NAME)))
+                    .as("an I/O thread of the NIO mode among %s", started).isEqualTo(nio);
+            assertThat(started.stream().anyMatch(name -> name.startsWith("AMQP Connection")))
+                    .as("a reader thread of the blocking mode among %s", started).isEqualTo(!nio);
+        }
+    }
+
     @AfterEach
     void close() throws Exception {
         testQueue.close();
     }
 
-    @Test
-    void everyMessageIsConfirmedAndArrivesInOrderWithItsHeaders() throws Exception {
+    @ParameterizedTest(name = "nio={0}")
+    @ValueSource(booleans = {false, true})
+    void everyMessageIsConfirmedAndArrivesInOrderWithItsHeaders(boolean nio) throws Exception {
+        mode(nio);
         try (ConfirmedPublisher publisher = new ConfirmedPublisher(factory, 3, Duration.ofSeconds(10))) {
             List<CompletableFuture<Void>> confirms = new ArrayList<>();
             for (int i = 0; i < 2_000; i++) {
@@ -66,8 +99,10 @@ class ConfirmedPublisherTest {
      * consistent-hash exchanges route to nothing for a moment): a hand-off counted as durable was
      * lost, and the message's redelivered copy was stored as {@code duplicate}.
      */
-    @Test
-    void aMessageNoQueueTakesFailsItsFutureAndTheOthersAreStillConfirmed() throws Exception {
+    @ParameterizedTest(name = "nio={0}")
+    @ValueSource(booleans = {false, true})
+    void aMessageNoQueueTakesFailsItsFutureAndTheOthersAreStillConfirmed(boolean nio) throws Exception {
+        mode(nio);
         try (ConfirmedPublisher publisher = new ConfirmedPublisher(factory, 1, Duration.ofSeconds(10))) {
             CompletableFuture<Void> before = publisher.publish("", queue, Map.of(), "kept-1".getBytes(StandardCharsets.UTF_8));
             // the default exchange with a routing key that names no queue: routed nowhere
@@ -82,8 +117,10 @@ class ConfirmedPublisherTest {
         assertThat(channel.messageCount(queue)).isEqualTo(2);
     }
 
-    @Test
-    void aMessageTheBrokerRefusesFailsItsFutureAndTheNextOneGoesThrough() throws Exception {
+    @ParameterizedTest(name = "nio={0}")
+    @ValueSource(booleans = {false, true})
+    void aMessageTheBrokerRefusesFailsItsFutureAndTheNextOneGoesThrough(boolean nio) throws Exception {
+        mode(nio);
         try (ConfirmedPublisher publisher = new ConfirmedPublisher(factory, 1, Duration.ofSeconds(10))) {
             // an exchange that does not exist: the broker closes the channel, nothing was confirmed
             CompletableFuture<Void> refused = publisher.publish("ar-no-such-exchange-" + UUID.randomUUID(), queue, Map.of(),
@@ -101,8 +138,10 @@ class ConfirmedPublisherTest {
      * the publish within the confirm timeout instead of leaving its caller waiting; once it answers
      * again the next publish goes through on a fresh channel.
      */
-    @Test
-    void aBrokerThatStopsAnsweringFailsThePublishWithinTheConfirmTimeout() throws Exception {
+    @ParameterizedTest(name = "nio={0}")
+    @ValueSource(booleans = {false, true})
+    void aBrokerThatStopsAnsweringFailsThePublishWithinTheConfirmTimeout(boolean nio) throws Exception {
+        mode(nio);
         try (TcpProxy link = new TcpProxy(EmbeddedProfileTest.freePort(), 5672)) {
             ConnectionFactory viaLink = factory.clone();
             viaLink.setPort(link.port());
@@ -131,8 +170,10 @@ class ConfirmedPublisherTest {
     }
 
     /** A broker that accepts the connection and never answers the handshake: the publish fails, bounded. */
-    @Test
-    void aBrokerThatNeverAnswersTheHandshakeFailsThePublishInBoundedTime() throws Exception {
+    @ParameterizedTest(name = "nio={0}")
+    @ValueSource(booleans = {false, true})
+    void aBrokerThatNeverAnswersTheHandshakeFailsThePublishInBoundedTime(boolean nio) throws Exception {
+        mode(nio);
         try (TcpProxy link = new TcpProxy(EmbeddedProfileTest.freePort(), 5672)) {
             link.stall();
             ConnectionFactory viaLink = factory.clone();

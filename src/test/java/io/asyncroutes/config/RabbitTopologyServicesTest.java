@@ -6,10 +6,14 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import com.rabbitmq.client.Channel;
 import com.rabbitmq.client.Connection;
 import com.rabbitmq.client.ConnectionFactory;
+import com.rabbitmq.client.impl.AMQConnection;
+import com.rabbitmq.client.impl.nio.SocketChannelFrameHandler;
 import io.asyncroutes.support.ServicesProfileTest;
 import java.io.IOException;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
+import org.springframework.amqp.rabbit.connection.CachingConnectionFactory;
+import org.springframework.beans.factory.annotation.Autowired;
 
 /**
  * The RabbitMQ side of the {@code services} profile as the broker sees it: the results queue is
@@ -23,6 +27,16 @@ class RabbitTopologyServicesTest extends ServicesProfileTest {
         ConnectionFactory factory = new ConnectionFactory();
         factory.setHost("127.0.0.1");
         return factory;
+    }
+
+    @Autowired
+    private CachingConnectionFactory rabbitConnectionFactory;
+
+    /** app.rabbitmq.nio (on by default): the application's connection runs in the client's NIO mode. */
+    @Test
+    void theApplicationsConnectionRunsInTheClientsNioMode() {
+        Connection connection = rabbitConnectionFactory.createConnection().getDelegate();
+        assertThat(((AMQConnection) connection).getFrameHandler()).isInstanceOf(SocketChannelFrameHandler.class);
     }
 
     @Test
