@@ -112,8 +112,17 @@ public final class ConfirmedPublisher implements AutoCloseable {
      */
     public CompletableFuture<Void> publish(String exchange, String routingKey, String laneKey, Map<String, Object> headers,
                                            byte[] body) {
+        return publish(exchange, routingKey, laneKey, headers, body, true);
+    }
+
+    /**
+     * @param persistent false: the broker keeps the message in memory only (delivery mode 1), still
+     *                   confirmed once a queue took it, lost if the broker restarts before it is read
+     */
+    public CompletableFuture<Void> publish(String exchange, String routingKey, String laneKey, Map<String, Object> headers,
+                                           byte[] body, boolean persistent) {
         AMQP.BasicProperties properties = new AMQP.BasicProperties.Builder()
-                .deliveryMode(2) // persistent
+                .deliveryMode(persistent ? 2 : 1)
                 .contentType("application/json")
                 .contentEncoding("UTF-8")
                 .headers(headers)

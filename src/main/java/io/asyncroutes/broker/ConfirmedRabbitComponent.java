@@ -22,7 +22,9 @@ import org.apache.camel.support.DefaultEndpoint;
 
 /**
  * A send-only Camel component over {@link ConfirmedPublisher}:
- * {@code <name>:<exchange>?routingKey=<key>}. The routing key of a message is its
+ * {@code <name>:<exchange>?routingKey=<key>[&persistent=false]}. Messages are persistent unless the
+ * endpoint says {@code persistent=false} (delivery mode 1: in the broker's memory only, still
+ * confirmed, gone if the broker restarts before they are read). The routing key of a message is its
  * {@code CamelSpringRabbitmqRoutingOverrideKey} header when set (the same header the
  * {@code spring-rabbitmq} producer honours), else the endpoint's {@code routingKey}. Messages with
  * the same {@code JMSXGroupID} header (the thread id) keep their order, else those with the same
@@ -45,7 +47,8 @@ public class ConfirmedRabbitComponent extends DefaultComponent {
     @Override
     protected Endpoint createEndpoint(String uri, String remaining, Map<String, Object> parameters) {
         String routingKey = getAndRemoveParameter(parameters, "routingKey", String.class, "");
-        return new PublishEndpoint(uri, this, remaining, routingKey);
+        boolean persistent = getAndRemoveParameter(parameters, "persistent", Boolean.class, Boolean.TRUE);
+        return new PublishEndpoint(uri, this, remaining, routingKey, persistent);
     }
 
     @Override
@@ -81,11 +84,14 @@ public class ConfirmedRabbitComponent extends DefaultComponent {
     private final class PublishEndpoint extends DefaultEndpoint {
         private final String exchangeName;
         private final String routingKey;
+        private final boolean persistent;
 
-        PublishEndpoint(String uri, ConfirmedRabbitComponent component, String exchangeName, String routingKey) {
+        PublishEndpoint(String uri, ConfirmedRabbitComponent component, String exchangeName, String routingKey,
+                        boolean persistent) {
             super(uri, component);
             this.exchangeName = exchangeName;
             this.routingKey = routingKey;
+            this.persistent = persistent;
         }
 
         @Override
@@ -116,7 +122,7 @@ public class ConfirmedRabbitComponent extends DefaultComponent {
             // one thread's messages keep their order on one channel, also when they share a routing key (results)
             String lane = exchange.getMessage().getHeader(Headers.JMS_GROUP, key, String.class);
             CompletableFuture<Void> confirm = publisher.publish(endpoint.exchangeName, key, lane,
-                    amqpHeaders(exchange.getMessage().getHeaders()), bytes);
+                    amqpHeaders(exchange.getMessage().getHeaders()), bytes, endpoint.persistent);
             if (VirtualThreads.current()) {
                 // a virtual thread waits for the confirm where it is (bounded by the publisher's confirm
                 // timeout) and the exchange goes on here: no hop through the continuation pool

@@ -2,7 +2,9 @@ package io.asyncroutes.broker;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import com.rabbitmq.client.GetResponse;
 import io.asyncroutes.support.VirtualThreads;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutorService;
@@ -37,6 +39,7 @@ class ConfirmedRabbitComponentTest {
                         .process(e -> e.setProperty("before", Thread.currentThread().getName()))
                         .to("confirmed:?routingKey=" + queue.name)
                         .process(e -> e.setProperty("after", Thread.currentThread().getName()));
+                from("direct:transient").to("confirmed:?routingKey=" + queue.name + "&persistent=false");
             }
         });
         camel.start();
@@ -47,6 +50,20 @@ class ConfirmedRabbitComponentTest {
     void stop() throws Exception {
         camel.stop();
         queue.close();
+    }
+
+    /** Persistent by default; an endpoint with persistent=false publishes in delivery mode 1 (memory only). */
+    @Test
+    void messagesArePersistentUnlessTheEndpointSaysOtherwise() throws Exception {
+        assertThat(template.send("direct:publish", e -> e.getMessage().setBody("{\"n\":1}")).getException()).isNull();
+        assertThat(template.send("direct:transient", e -> e.getMessage().setBody("{\"n\":2}")).getException()).isNull();
+
+        GetResponse first = queue.channel.basicGet(queue.name, true);
+        GetResponse second = queue.channel.basicGet(queue.name, true);
+        assertThat(new String(first.getBody(), StandardCharsets.UTF_8)).isEqualTo("{\"n\":1}");
+        assertThat(first.getProps().getDeliveryMode()).isEqualTo(2);
+        assertThat(new String(second.getBody(), StandardCharsets.UTF_8)).isEqualTo("{\"n\":2}");
+        assertThat(second.getProps().getDeliveryMode()).isEqualTo(1);
     }
 
     @Test
