@@ -94,24 +94,28 @@ public class RabbitPartitionsConfiguration {
         }
     }
 
-    /** The classic queue version every queue of the topology is declared with ({@code app.rabbitmq.queue-version}). */
+    /**
+     * The classic queue version and mode every queue of the topology is declared with
+     * ({@code app.rabbitmq.queue-version}, {@code app.rabbitmq.queue-mode}).
+     */
     @Bean
-    ClassicQueueVersion classicQueueVersion(CachingConnectionFactory rabbitConnectionFactory, AppSettings settings) {
-        return new ClassicQueueVersion(rabbitConnectionFactory.getRabbitConnectionFactory(),
-                settings.getRabbitmq().getQueueVersion(), settings.getRabbitmq().getPrefix());
+    ClassicQueueArguments classicQueueArguments(CachingConnectionFactory rabbitConnectionFactory, AppSettings settings) {
+        AppSettings.Rabbitmq rabbitmq = settings.getRabbitmq();
+        return new ClassicQueueArguments(rabbitConnectionFactory.getRabbitConnectionFactory(),
+                rabbitmq.getQueueVersion(), rabbitmq.getQueueMode(), rabbitmq.getPrefix());
     }
 
     @Bean
-    public Declarables inboundPartitions(AppSettings settings, ClassicQueueVersion classicQueueVersion) {
+    public Declarables inboundPartitions(AppSettings settings, ClassicQueueArguments classicQueueArguments) {
         return ring(settings.getRabbitmq().getExchange() + ".in", settings.getRabbitmq().getPartitionExchangeType(),
-                queueNames(settings.getRabbitmq().getInboundQueues()), classicQueueVersion);
+                queueNames(settings.getRabbitmq().getInboundQueues()), classicQueueArguments);
     }
 
     @Bean
     @ConditionalOnProperty(name = "app.rabbitmq.persist-queues")
-    public Declarables persistPartitions(AppSettings settings, ClassicQueueVersion classicQueueVersion) {
+    public Declarables persistPartitions(AppSettings settings, ClassicQueueArguments classicQueueArguments) {
         return ring(settings.getRabbitmq().getExchange() + ".persist", settings.getRabbitmq().getPartitionExchangeType(),
-                queueNames(settings.getRabbitmq().getPersistQueues()), classicQueueVersion);
+                queueNames(settings.getRabbitmq().getPersistQueues()), classicQueueArguments);
     }
 
     /**
@@ -131,11 +135,11 @@ public class RabbitPartitionsConfiguration {
     }
 
     /** The exchange over its queues; the binding key is a consistent-hash weight, which x-modulus-hash ignores. */
-    private static Declarables ring(String exchange, String type, List<String> names, ClassicQueueVersion version) {
+    private static Declarables ring(String exchange, String type, List<String> names, ClassicQueueArguments arguments) {
         CustomExchange ring = new CustomExchange(exchange, type, true, false);
         List<Declarable> declarables = new ArrayList<>();
         declarables.add(ring);
-        List<Queue> queues = version.apply(names.stream().map(name -> QueueBuilder.durable(name).singleActiveConsumer().build()).toList());
+        List<Queue> queues = arguments.apply(names.stream().map(name -> QueueBuilder.durable(name).singleActiveConsumer().build()).toList());
         for (Queue queue : queues) {
             Binding binding = BindingBuilder.bind(queue).to(ring).with(WEIGHT).noargs();
             declarables.add(queue);

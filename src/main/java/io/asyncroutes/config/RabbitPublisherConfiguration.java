@@ -57,11 +57,11 @@ public class RabbitPublisherConfiguration {
      * for someone to look at them.
      */
     @Bean
-    public Declarables resultAndDeadLetterQueues(AppSettings settings, ClassicQueueVersion classicQueueVersion) {
+    public Declarables resultAndDeadLetterQueues(AppSettings settings, ClassicQueueArguments classicQueueArguments) {
         DirectExchange exchange = new DirectExchange(settings.getRabbitmq().getExchange(), true, false);
         String prefix = settings.getRabbitmq().getPrefix();
         // bounded like the Artemis results queue: an unread results queue never fills the broker's disk
-        List<Queue> queues = classicQueueVersion.apply(List.of(
+        List<Queue> queues = classicQueueArguments.apply(List.of(
                 QueueBuilder.durable(prefix + ".results")
                         .ttl(Math.toIntExact(settings.getResults().getTtlMillis())) // validated to fit an int
                         .maxLength(settings.getResults().getMaxLength())

@@ -508,6 +508,19 @@ public class AppSettings {
         @Max(2)
         private int queueVersion = 2;
 
+        /**
+         * Classic queue mode ({@code x-queue-mode}) of the queues this application creates: {@code lazy}
+         * writes each message to disk as it comes instead of paging long queues out in bulk, during which a
+         * queue answers no one (RabbitMQ before 3.12; later versions ignore the mode and work that way anyway);
+         * {@code default}; empty: no argument (the broker or a policy decides). A queue that exists from
+         * before without it keeps its mode (a WARN at start names it and the policy that sets it in place).
+         */
+        @NotNull
+        @Pattern(regexp = "lazy|default|", message = "must be lazy, default or empty")
+        private String queueMode = "lazy";
+
+        public String getQueueMode() { return queueMode; }
+        public void setQueueMode(String v) { this.queueMode = v; }
         public int getQueueVersion() { return queueVersion; }
         public void setQueueVersion(int v) { this.queueVersion = v; }
 

@@ -45,8 +45,8 @@ class RabbitTopologyServicesTest extends ServicesProfileTest {
             // a declaration with exactly the same arguments succeeds; any other argument is refused by the broker
             Channel channel = connection.createChannel();
             channel.queueDeclare(PREFIX + ".results", true, false, false,
-                    Map.of("x-message-ttl", 86_400_000, "x-max-length", 1_000_000, "x-queue-version", 2));
-            channel.queueDeclare(PREFIX + ".dead-letter", true, false, false, Map.of("x-queue-version", 2));
+                    Map.of("x-message-ttl", 86_400_000, "x-max-length", 1_000_000, "x-queue-version", 2, "x-queue-mode", "lazy"));
+            channel.queueDeclare(PREFIX + ".dead-letter", true, false, false, Map.of("x-queue-version", 2, "x-queue-mode", "lazy"));
 
             Channel unbounded = connection.createChannel();
             assertThatThrownBy(() -> unbounded.queueDeclare(PREFIX + ".results", true, false, false, null))
@@ -66,20 +66,27 @@ class RabbitTopologyServicesTest extends ServicesProfileTest {
     }
 
     /**
-     * The application created its queues as classic queue version 2 (app.rabbitmq.queue-version; this
-     * machine's broker is RabbitMQ 3.x, where the default is version 1).
+     * The application created its queues as classic queue version 2 in lazy mode (app.rabbitmq.queue-version
+     * and queue-mode; this machine's broker is RabbitMQ 3.10, where the defaults are version 1, default mode).
      */
     @Test
-    void thePartitionQueuesAreClassicQueuesOfVersion2() throws Exception {
+    void thePartitionQueuesAreLazyClassicQueuesOfVersion2() throws Exception {
         try (Connection connection = broker().newConnection()) {
             Channel channel = connection.createChannel();
             for (String queue : java.util.List.of(PREFIX + ".in.0", PREFIX + ".in.15", PREFIX + ".persist.7")) {
-                channel.queueDeclare(queue, true, false, false, Map.of("x-single-active-consumer", true, "x-queue-version", 2));
+                channel.queueDeclare(queue, true, false, false,
+                        Map.of("x-single-active-consumer", true, "x-queue-version", 2, "x-queue-mode", "lazy"));
             }
             Channel unversioned = connection.createChannel();
-            assertThatThrownBy(() -> unversioned.queueDeclare(PREFIX + ".in.0", true, false, false, Map.of("x-single-active-consumer", true)))
+            assertThatThrownBy(() -> unversioned.queueDeclare(PREFIX + ".in.0", true, false, false,
+                    Map.of("x-single-active-consumer", true, "x-queue-mode", "lazy")))
                     .isInstanceOf(IOException.class)
                     .satisfies(e -> assertThat(String.valueOf(e.getCause())).contains("inequivalent arg 'x-queue-version'"));
+            Channel eager = connection.createChannel();
+            assertThatThrownBy(() -> eager.queueDeclare(PREFIX + ".in.0", true, false, false,
+                    Map.of("x-single-active-consumer", true, "x-queue-version", 2)))
+                    .isInstanceOf(IOException.class)
+                    .satisfies(e -> assertThat(String.valueOf(e.getCause())).contains("inequivalent arg 'x-queue-mode'"));
         }
     }
 

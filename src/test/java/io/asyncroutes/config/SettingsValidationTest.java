@@ -50,6 +50,7 @@ class SettingsValidationTest {
             "app.rabbitmq.confirm-timeout    | 0ms",
             "app.rabbitmq.partition-exchange-type | x-topic",
             "app.rabbitmq.queue-version      | 3",
+            "app.rabbitmq.queue-mode         | eager",
             "app.partitions.instance-id      | two words",
             "app.redis.key-prefix            | ar:*",
             "app.results.ttl-millis          | 3000000000",
