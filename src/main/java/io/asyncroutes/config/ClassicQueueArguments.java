@@ -21,7 +21,7 @@ import org.springframework.amqp.core.Queue;
 /**
  * The classic queue storage arguments of the queues the {@code services} topology declares: the
  * version ({@code x-queue-version}, {@code app.rabbitmq.queue-version}) and the mode
- * ({@code x-queue-mode}, {@code app.rabbitmq.queue-mode}); README "RabbitMQ queue version and mode".
+ * ({@code x-queue-mode}, {@code app.rabbitmq.queue-mode}); README "RabbitMQ queue version" and "RabbitMQ queue mode".
  *
  * <p>Why the version: RabbitMQ 3.10–3.13 create a classic queue as version 1 unless told otherwise;
  * version 2 is the one RabbitMQ recommends, and the only one from 4.0 (on the drain benchmark, RabbitMQ
@@ -108,8 +108,8 @@ final class ClassicQueueArguments {
                 String definition = policy.entrySet().stream()
                         .map(e -> "\"" + e.getKey().substring(2) + "\":" + (e.getValue() instanceof String s ? "\"" + s + "\"" : e.getValue()))
                         .collect(Collectors.joining(",", "{", "}"));
-                LOG.warn("RabbitMQ queues {} exist from before without {}: left as they are. README \"RabbitMQ queue version and "
-                        + "mode\" says what they cost; a policy sets them in place: rabbitmqctl set_policy --apply-to queues "
+                LOG.warn("RabbitMQ queues {} exist from before without {}: left as they are. README \"RabbitMQ queue version\" and "
+                        + "\"RabbitMQ queue mode\" say what they cost; a policy sets them in place: rabbitmqctl set_policy --apply-to queues "
                         + "{}-classic-queues '^{}\\.' '{}'",
                         kept, policy, prefix, prefix.replaceAll("[^A-Za-z0-9_-]", "\\\\$0"), definition);
             }
@@ -151,11 +151,6 @@ final class ClassicQueueArguments {
             }
         }
         return effective;
-    }
-
-    /** The broker's major version from its connection properties; 0 when it does not say. */
-    static int brokerMajor(Connection connection) {
-        return brokerVersion(connection)[0];
     }
 
     /** The broker's {major, minor} from its connection properties; {0, 0} when it does not say. */

@@ -62,7 +62,7 @@ class ClassicQueueArgumentsTest {
     }
 
     private boolean rabbitMq3() {
-        return ClassicQueueArguments.brokerMajor(connection) == 3;
+        return ClassicQueueArguments.brokerVersion(connection)[0] == 3;
     }
 
     /** Before 3.12 the mode is the queue's own (later versions ignore it). */
