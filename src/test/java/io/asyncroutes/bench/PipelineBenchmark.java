@@ -77,7 +77,9 @@ class PipelineBenchmark {
 
         ServicesProfileTest.wipe(SCHEMA, PREFIX + ":", PREFIX);
         int port = EmbeddedProfileTest.freePort();
-        Path logs = EmbeddedProfileTest.tempDir("ar-bench-");
+        // kept after the run (unlike the suite's temporary directories): the logs behind the figures
+        Path logs = Files.createTempDirectory("ar-bench-");
+        System.out.printf("application logs: %s%n", logs);
         Process app = startServices(port, logs, "topology");
         awaitHealthy(port);
         stop(app);
@@ -707,16 +709,31 @@ class PipelineBenchmark {
     /** The same, each connection waiting {@code delayMillis} before each request (0: as fast as it can). */
     private static double[] wrk(String url, int seconds, String apiKey, String threadPrefix, long delayMillis) throws Exception {
         Path script = Files.createTempFile("ar-bench-", ".lua");
+        try {
+            return runWrk(script, url, seconds, apiKey, threadPrefix, delayMillis);
+        } finally {
+            Files.deleteIfExists(script);
+        }
+    }
+
+    private static double[] runWrk(Path script, String url, int seconds, String apiKey, String threadPrefix, long delayMillis)
+            throws Exception {
+        // setup() numbers wrk's threads: each posts to thread ids of its own (math.random unseeded gave
+        // both threads the same numbers, so the two posted to the same 500 thread ids side by side)
         Files.writeString(script, """
                 local counter = 0
-                local tid = math.random(1, 1e9)
+                local threads = 0
+                function setup(thread)
+                  threads = threads + 1
+                  thread:set("tid", threads .. "-" .. os.time())
+                end
                 wrk.method = "POST"
                 wrk.headers["Content-Type"] = "application/json"
                 %s
                 %s
                 request = function()
                   counter = counter + 1
-                  return wrk.format(nil, nil, nil, string.format('{"threadId":"%s-%%d-%%d","content":"hello %%d"}', tid, counter %% 500, counter))
+                  return wrk.format(nil, nil, nil, string.format('{"threadId":"%s-%%s-%%d","content":"hello %%d"}', tid, counter %% 500, counter))
                 end
                 local seen = {}
                 response = function(status, headers, body)

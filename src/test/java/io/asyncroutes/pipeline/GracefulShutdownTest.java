@@ -70,8 +70,17 @@ class GracefulShutdownTest {
         ConfigurableApplicationContext second = new SpringApplicationBuilder(AsyncRoutesApplication.class).run(args);
         try {
             var jdbc = second.getBean(org.springframework.jdbc.core.JdbcTemplate.class);
-            await().atMost(Duration.ofSeconds(60)).until(() ->
-                    jdbc.queryForObject("SELECT COUNT(*) FROM ar_message", Integer.class) >= MESSAGES);
+            try {
+                await().atMost(Duration.ofSeconds(60)).until(() ->
+                        jdbc.queryForObject("SELECT COUNT(*) FROM ar_message", Integer.class) >= MESSAGES);
+            } catch (org.awaitility.core.ConditionTimeoutException e) {
+                // failed once in a run of its own (2026-12-06), not again in 7: say what is missing next time
+                Set<String> missing = new java.util.TreeSet<>(accepted);
+                missing.removeAll(jdbc.queryForList("SELECT id FROM ar_message", String.class));
+                System.out.printf("after the restart %d accepted messages not stored within 60 s (%d before the restart): %s%n",
+                        missing.size(), storedBeforeRestart.size(), missing);
+                throw e;
+            }
             List<String> stored = jdbc.queryForList("SELECT id FROM ar_message", String.class);
             assertThat(stored).doesNotHaveDuplicates().containsExactlyInAnyOrderElementsOf(accepted);
         } finally {

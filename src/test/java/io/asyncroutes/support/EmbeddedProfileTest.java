@@ -60,11 +60,33 @@ public abstract class EmbeddedProfileTest {
         }
     }
 
+    /**
+     * A fresh temporary directory, deleted with everything in it when the test JVM exits: the
+     * application runs of the suite leave H2 files, Artemis journals and logs there, and a machine
+     * that runs the suite again and again would otherwise keep them all.
+     */
     public static Path tempDir(String prefix) {
         try {
-            return Files.createTempDirectory(prefix);
+            Path dir = Files.createTempDirectory(prefix);
+            TempDirs.DIRS.add(dir);
+            return dir;
         } catch (IOException e) {
             throw new IllegalStateException(e);
+        }
+    }
+
+    /** Deletes the directories of {@link #tempDir} at exit; one shutdown hook for all of them. */
+    private static final class TempDirs {
+        static final java.util.Set<Path> DIRS = java.util.concurrent.ConcurrentHashMap.newKeySet();
+
+        static {
+            Runtime.getRuntime().addShutdownHook(new Thread(() -> DIRS.forEach(dir -> {
+                try {
+                    org.springframework.util.FileSystemUtils.deleteRecursively(dir);
+                } catch (IOException e) {
+                    // a file still held open by a child process that outlived the suite: left for the OS
+                }
+            }), "ar-test-temp-dirs"));
         }
     }
 }
