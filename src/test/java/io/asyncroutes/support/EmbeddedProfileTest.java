@@ -80,13 +80,27 @@ public abstract class EmbeddedProfileTest {
         static final java.util.Set<Path> DIRS = java.util.concurrent.ConcurrentHashMap.newKeySet();
 
         static {
-            Runtime.getRuntime().addShutdownHook(new Thread(() -> DIRS.forEach(dir -> {
-                try {
-                    org.springframework.util.FileSystemUtils.deleteRecursively(dir);
-                } catch (IOException e) {
-                    // a file still held open by a child process that outlived the suite: left for the OS
+            Runtime.getRuntime().addShutdownHook(new Thread(TempDirs::deleteAll, "ar-test-temp-dirs"));
+        }
+
+        /**
+         * Shutdown hooks run side by side: the cached Spring contexts close in hooks of their own,
+         * and H2 writes its file as it closes (seen: a data directory gone, then its H2 file back).
+         * So a directory that is still there is deleted again, for a few seconds at most.
+         */
+        private static void deleteAll() {
+            for (int pass = 0; pass < 20 && DIRS.stream().anyMatch(Files::exists); pass++) {
+                if (pass > 0) {
+                    java.util.concurrent.locks.LockSupport.parkNanos(250_000_000L);
                 }
-            }), "ar-test-temp-dirs"));
+                for (Path dir : DIRS) {
+                    try {
+                        org.springframework.util.FileSystemUtils.deleteRecursively(dir);
+                    } catch (IOException e) {
+                        // being written to right now: the next pass
+                    }
+                }
+            }
         }
     }
 }
