@@ -84,14 +84,15 @@ public abstract class EmbeddedProfileTest {
         }
 
         /**
-         * Shutdown hooks run side by side: the cached Spring contexts close in hooks of their own,
-         * and H2 writes its file as it closes (seen: a data directory gone, then its H2 file back).
-         * So a directory that is still there is deleted again, for a few seconds at most.
+         * Shutdown hooks run side by side: the cached Spring contexts and H2 close in hooks of their
+         * own, and H2 writes its file as it closes (seen: a data directory deleted, then its H2 file
+         * back a second later). So the directories are deleted again and again for 3.5 s, once per
+         * test JVM.
          */
         private static void deleteAll() {
-            for (int pass = 0; pass < 20 && DIRS.stream().anyMatch(Files::exists); pass++) {
+            for (int pass = 0; pass < 8; pass++) {
                 if (pass > 0) {
-                    java.util.concurrent.locks.LockSupport.parkNanos(250_000_000L);
+                    java.util.concurrent.locks.LockSupport.parkNanos(500_000_000L);
                 }
                 for (Path dir : DIRS) {
                     try {
