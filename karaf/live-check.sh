@@ -88,7 +88,7 @@ grep -q camel-karaf-rebuilt etc/org.ops4j.pax.url.mvn.cfg || fail "could not add
 sed -e "s/^http.port = .*/http.port = $HTTP_PORT/" -e "s/^app.redis.key-prefix = .*/app.redis.key-prefix = $PREFIX/" \
   -e "s/^app.cleanup.cron = .*/app.cleanup.cron = 0\/5 * * * * ?/" \
   "$ROOT/karaf/target/feature/io.asyncroutes.cfg" > etc/io.asyncroutes.cfg
-sed -e "s|^url = .*|url = jdbc:postgresql://127.0.0.1:5432/test?currentSchema=$SCHEMA|" \
+sed -e "s|^url = .*|url = jdbc:postgresql://127.0.0.1:5432/test?reWriteBatchedInserts=true\&currentSchema=$SCHEMA|" \
   "$ROOT/karaf/target/feature/org.ops4j.datasource-asyncroutes.cfg" > etc/org.ops4j.datasource-asyncroutes.cfg
 
 # ---- this check's own PostgreSQL schema and Redis keys, clean -------------------------------------
