@@ -1,9 +1,11 @@
 package io.asyncroutes.persistence;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 import io.asyncroutes.support.ServicesProfileTest;
 import java.sql.Connection;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import java.util.Map;
@@ -12,6 +14,8 @@ import javax.sql.DataSource;
 import org.apache.camel.ProducerTemplate;
 import org.junit.jupiter.api.Test;
 import org.postgresql.core.BaseConnection;
+import org.springframework.amqp.core.Message;
+import org.springframework.amqp.rabbit.core.RabbitTemplate;
 import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.jdbc.core.JdbcTemplate;
 
@@ -28,6 +32,8 @@ class BatchInsertServicesTest extends ServicesProfileTest {
     JdbcTemplate jdbc;
     @Autowired
     ProducerTemplate producer;
+    @Autowired
+    RabbitTemplate rabbit;
 
     @Test
     void theApplicationsConnectionsRewriteBatchedInserts() throws Exception {
@@ -58,6 +64,32 @@ class BatchInsertServicesTest extends ServicesProfileTest {
         assertThat(stored).extracting(row -> ((Number) row.get("seq")).intValue())
                 .containsExactlyElementsOf(java.util.stream.IntStream.rangeClosed(1, 36).boxed().toList());
         assertThat(stored).extracting(row -> row.get("status")).containsOnly("processed");
+    }
+
+    @Test
+    void aRewrittenBatchWithARowTheDatabaseRefusesIsWrittenRowByRowAndOnlyThatRowIsDeadLettered() {
+        // the multi-row statement fails whole on PostgreSQL; the group commit then writes row by row
+        String thread = "batch-bad-" + UUID.randomUUID();
+        StringBuilder batch = new StringBuilder("[");
+        for (int i = 1; i <= 20; i++) {
+            batch.append(i == 1 ? "" : ",").append(result(thread + "-" + i, thread, i, "processed"));
+        }
+        String bad = thread + "-unwritable";
+        batch.append(',').append(result(bad, thread, 21, "s".repeat(40))).append(']'); // status is VARCHAR(16)
+        producer.sendBodyAndHeader("{{app.endpoints.persist-publish}}", batch.toString(), "JMSXGroupID", thread);
+
+        await().atMost(Duration.ofSeconds(20)).until(() ->
+                jdbc.queryForObject("SELECT COUNT(*) FROM ar_message WHERE thread_id = ?", Integer.class, thread) == 20);
+        Message dead = null;
+        for (int i = 0; i < 20 && dead == null; i++) { // other tests of this context dead-letter too
+            Message next = rabbit.receive(PREFIX + ".dead-letter", 10_000);
+            assertThat(next).as("dead letter of " + bad).isNotNull();
+            dead = new String(next.getBody()).contains(bad) ? next : null;
+        }
+        assertThat(dead).as("dead letter of " + bad).isNotNull();
+        assertThat((String) dead.getMessageProperties().getHeader("arDeadLetterReason")).startsWith("unwritable_row");
+        assertThat(new String(dead.getBody())).doesNotContain(thread + "-1\"");
+        assertThat(jdbc.queryForObject("SELECT COUNT(*) FROM ar_message WHERE id = ?", Integer.class, bad)).isZero();
     }
 
     private static String result(String id, String thread, long seq, String status) {
