@@ -44,8 +44,10 @@ public class RabbitPartitionsConfiguration {
     static final String WEIGHT = "1";
 
     /**
-     * The partition exchange type must exist on the broker, and the partition exchanges must not exist
-     * with another type: refuse to start otherwise (never a 500 on intake, never consumers that do not start).
+     * The partition exchange type must exist on the broker, the partition exchanges must not exist
+     * with another type, and no partition queue may exist beside the configured ones: refuse to start
+     * otherwise (never a 500 on intake, never consumers that do not start, never messages routed to a
+     * queue nobody reads).
      */
     @Bean
     public InitializingBean partitionExchangeCheck(CachingConnectionFactory rabbitConnectionFactory, AppSettings settings) {
@@ -56,6 +58,12 @@ public class RabbitPartitionsConfiguration {
             for (String suffix : rabbitmq.getPersistQueues().isEmpty() ? List.of(".in") : List.of(".in", ".persist")) {
                 RabbitPrerequisites.requireExchangeOfType(broker, rabbitmq.getExchange() + suffix,
                         rabbitmq.getPartitionExchangeType(), "app.rabbitmq.partition-exchange-type");
+            }
+            RabbitPrerequisites.refuseStrayPartitionQueues(broker, rabbitmq.getExchange() + ".in", rabbitmq.getPrefix(), "in",
+                    rabbitmq.getInboundQueues(), "app.rabbitmq.inbound-queues");
+            if (!rabbitmq.getPersistQueues().isEmpty()) {
+                RabbitPrerequisites.refuseStrayPartitionQueues(broker, rabbitmq.getExchange() + ".persist", rabbitmq.getPrefix(),
+                        "persist", rabbitmq.getPersistQueues(), "app.rabbitmq.persist-queues");
             }
         };
     }

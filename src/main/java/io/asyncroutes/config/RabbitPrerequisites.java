@@ -1,9 +1,15 @@
 package io.asyncroutes.config;
 
+import com.rabbitmq.client.AMQP;
 import com.rabbitmq.client.Channel;
 import com.rabbitmq.client.Connection;
 import com.rabbitmq.client.ConnectionFactory;
 import java.io.IOException;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.TimeoutException;
 import org.slf4j.Logger;
@@ -13,13 +19,17 @@ import org.slf4j.LoggerFactory;
  * Checks, before anything else talks to RabbitMQ, that the broker has what the {@code services}
  * topology needs: the partition exchanges' type ({@code x-modulus-hash}, or
  * {@code x-consistent-hash}, each a plugin on RabbitMQ 3.x), and no partition exchange of another
- * type left by an earlier configuration. Without them the partition exchanges cannot be declared
- * and every publish would fail; the application refuses to start instead, with the command that
- * fixes it. An unreachable broker is not refused: the application starts and reconnects.
+ * type left by an earlier configuration, and no partition queue left by an earlier, longer list.
+ * Without them the partition exchanges cannot be declared and every publish would fail, or messages
+ * would be routed where nobody reads them; the application refuses to start instead, with the
+ * command that fixes it. An unreachable broker is not refused: the application starts and reconnects.
  */
 public final class RabbitPrerequisites {
 
     private static final Logger LOG = LoggerFactory.getLogger(RabbitPrerequisites.class);
+
+    /** Partition indexes probed at least, whatever the configured count. */
+    static final int MIN_PROBED_PARTITIONS = 64;
 
     private RabbitPrerequisites() {
     }
@@ -55,16 +65,69 @@ public final class RabbitPrerequisites {
         });
     }
 
+    /**
+     * Throws {@link IllegalStateException} when a queue named like a partition of this topology,
+     * {@code <prefix>.<kind>.<n>}, exists that {@code configured} leaves out. Queues and bindings
+     * outlive a configuration: after the list shrank (or changed its names) the exchange still routes
+     * a share of the thread ids to the old queues, whose messages were accepted but are never read.
+     * AMQP cannot list an exchange's bindings, so the conventional names are probed, indexes 0 to
+     * {@value #MIN_PROBED_PARTITIONS} or twice the configured count, passively (a queue is never created here).
+     */
+    public static void refuseStrayPartitionQueues(ConnectionFactory factory, String exchange, String prefix, String kind,
+                                                  List<String> configured, String setting) {
+        Set<String> listed = Set.copyOf(configured);
+        int probes = Math.max(MIN_PROBED_PARTITIONS, 2 * configured.size());
+        Map<String, Integer> stray = new LinkedHashMap<>(); // queue -> messages on it
+        onConnection(factory, connection -> {
+            Channel channel = connection.createChannel();
+            for (int n = 0; n < probes; n++) {
+                String queue = prefix + "." + kind + "." + n;
+                if (listed.contains(queue)) {
+                    continue;
+                }
+                try {
+                    AMQP.Queue.DeclareOk found = channel.queueDeclarePassive(queue);
+                    stray.put(queue, found.getMessageCount());
+                } catch (IOException e) {
+                    if (!reason(e).contains("NOT_FOUND")) {
+                        throw e;
+                    }
+                    channel = connection.createChannel(); // the broker closes a channel on 404
+                }
+            }
+        }, (reason, e) -> new IllegalStateException("RabbitMQ refused the partition queue check: " + reason, e));
+        if (!stray.isEmpty()) {
+            List<String> described = new ArrayList<>();
+            stray.forEach((queue, messages) -> described.add(queue + " (" + messages + (messages == 1 ? " message)" : " messages)")));
+            throw new IllegalStateException("RabbitMQ has partition queues that " + setting + " does not list: "
+                    + String.join(", ", described) + ". The exchange '" + exchange + "' may still route thread ids to"
+                    + " them, where nobody would read their messages. Delete each once it is empty (rabbitmqctl"
+                    + " delete_queue " + stray.keySet().iterator().next() + "; to empty one, run the instances with the"
+                    + " earlier list until it is drained), or add them to " + setting
+                    + " (README \"Changing the partition count\")");
+        }
+    }
+
     private interface ChannelWork {
         void run(Channel channel) throws IOException;
     }
 
-    /**
-     * Runs {@code work} on a channel of a short-lived connection; the broker's refusal (its reason
-     * text) becomes the exception {@code refused} builds. An unreachable broker is not refused.
-     */
+    private interface ConnectionWork {
+        void run(Connection connection) throws IOException;
+    }
+
+    /** {@link #onConnection} on one channel. */
     private static void onChannel(ConnectionFactory factory, ChannelWork work,
                                   java.util.function.BiFunction<String, IOException, IllegalStateException> refused) {
+        onConnection(factory, connection -> work.run(connection.createChannel()), refused);
+    }
+
+    /**
+     * Runs {@code work} on a short-lived connection; the broker's refusal (its reason text) becomes
+     * the exception {@code refused} builds. An unreachable broker is not refused.
+     */
+    private static void onConnection(ConnectionFactory factory, ConnectionWork work,
+                                     java.util.function.BiFunction<String, IOException, IllegalStateException> refused) {
         Connection connection;
         try {
             connection = factory.newConnection("async-routes-prerequisites");
@@ -73,9 +136,14 @@ public final class RabbitPrerequisites {
             return;
         }
         try (connection) {
-            work.run(connection.createChannel());
+            work.run(connection);
         } catch (IOException e) {
-            throw refused.apply(String.valueOf(e.getCause() != null ? e.getCause().getMessage() : e.getMessage()), e);
+            throw refused.apply(reason(e), e);
         }
+    }
+
+    /** The broker's reason text (a channel or connection closed by the broker carries it in the cause). */
+    private static String reason(IOException e) {
+        return String.valueOf(e.getCause() != null ? e.getCause().getMessage() : e.getMessage());
     }
 }

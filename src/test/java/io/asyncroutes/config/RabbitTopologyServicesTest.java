@@ -9,7 +9,10 @@ import com.rabbitmq.client.ConnectionFactory;
 import com.rabbitmq.client.impl.AMQConnection;
 import com.rabbitmq.client.impl.nio.SocketChannelFrameHandler;
 import io.asyncroutes.support.ServicesProfileTest;
+import com.rabbitmq.client.MessageProperties;
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.springframework.amqp.rabbit.connection.CachingConnectionFactory;
@@ -126,6 +129,50 @@ class RabbitTopologyServicesTest extends ServicesProfileTest {
                 RabbitPrerequisites.requireExchangeOfType(broker(), name, "x-consistent-hash", "app.rabbitmq.partition-exchange-type");
             } finally {
                 connection.createChannel().exchangeDelete(name);
+            }
+        }
+    }
+
+    /**
+     * A queue named like a partition that the configured list leaves out (a longer list before, or other
+     * names) is refused at start, with what it holds: the exchange would still route thread ids to it,
+     * where nobody reads them (found by hand: a list shrunk from 16 to 4 queues of other names left 72 051 accepted
+     * messages on the old queues).
+     */
+    @Test
+    void aPartitionQueueTheListLeavesOutIsRefusedWithWhatItHolds() throws Exception {
+        String prefix = PREFIX + "-stray";
+        String setting = "app.rabbitmq.inbound-queues";
+        List<String> configured = List.of(prefix + ".in.0", prefix + ".in.1");
+        try (Connection connection = broker().newConnection()) {
+            Channel channel = connection.createChannel();
+            for (String queue : List.of(prefix + ".in.0", prefix + ".in.1", prefix + ".in.5")) {
+                channel.queueDeclare(queue, true, false, false, null);
+            }
+            channel.confirmSelect();
+            channel.basicPublish("", prefix + ".in.5", MessageProperties.PERSISTENT_TEXT_PLAIN,
+                    "{}".getBytes(StandardCharsets.UTF_8));
+            channel.waitForConfirmsOrDie(5_000);
+            try {
+                assertThatThrownBy(() -> RabbitPrerequisites.refuseStrayPartitionQueues(broker(), prefix + ".in", prefix, "in",
+                        configured, setting))
+                        .isInstanceOf(IllegalStateException.class)
+                        .hasMessageContaining("partition queues that " + setting + " does not list: " + prefix + ".in.5 (1 message).")
+                        .hasMessageContaining("rabbitmqctl delete_queue " + prefix + ".in.5")
+                        .hasMessageContaining("exchange '" + prefix + ".in'");
+                // other names for the partitions: the conventional ones left behind are stray too
+                assertThatThrownBy(() -> RabbitPrerequisites.refuseStrayPartitionQueues(broker(), prefix + ".in", prefix, "in",
+                        List.of(prefix + ".renamed.0"), setting))
+                        .hasMessageContaining(": " + prefix + ".in.0 (0 messages), " + prefix + ".in.1 (0 messages), "
+                                + prefix + ".in.5 (1 message).");
+
+                channel.queueDelete(prefix + ".in.5");
+                RabbitPrerequisites.refuseStrayPartitionQueues(broker(), prefix + ".in", prefix, "in", configured, setting);
+            } finally {
+                Channel cleanup = connection.createChannel();
+                for (String queue : List.of(prefix + ".in.0", prefix + ".in.1", prefix + ".in.5")) {
+                    cleanup.queueDelete(queue);
+                }
             }
         }
     }
