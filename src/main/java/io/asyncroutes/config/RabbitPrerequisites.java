@@ -70,8 +70,8 @@ public final class RabbitPrerequisites {
      * {@code <prefix>.<kind>.<n>}, exists that {@code configured} leaves out. Queues and bindings
      * outlive a configuration: after the list shrank (or changed its names) the exchange still routes
      * a share of the thread ids to the old queues, whose messages were accepted but are never read.
-     * AMQP cannot list an exchange's bindings, so the conventional names are probed, indexes 0 to
-     * {@value #MIN_PROBED_PARTITIONS} or twice the configured count, passively (a queue is never created here).
+     * AMQP cannot list an exchange's bindings, so the conventional names are probed passively (a queue
+     * is never created here): the first {@value #MIN_PROBED_PARTITIONS} indexes, or twice the configured count.
      */
     public static void refuseStrayPartitionQueues(ConnectionFactory factory, String exchange, String prefix, String kind,
                                                   List<String> configured, String setting) {
