@@ -5,6 +5,9 @@ import java.io.File;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
 import org.springframework.beans.factory.config.BeanDefinition;
 import org.springframework.beans.factory.config.BeanFactoryPostProcessor;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnProperty;
@@ -32,47 +35,67 @@ public class EmbeddedRedisConfiguration {
         int port = env.getProperty("spring.data.redis.port", Integer.class, 6379);
         Path dir = Path.of(settings.getDataDir(), "redis").toAbsolutePath();
         Files.createDirectories(dir);
-        return new EmbeddedRedis(port, RedisServer.newRedisServer()
+        // the library's command line (its redis-server binary, unpacked, and a config file), not its
+        // RedisServer: that one registers a JVM shutdown hook which stops redis-server at SIGTERM while
+        // Spring is still draining in-flight messages that need Redis
+        List<String> command = RedisServer.newRedisServer()
                 .port(port)
                 .bind("127.0.0.1")
                 .setting("dir " + dir.toString().replace(File.separatorChar, '/'))
                 .setting("appendonly yes")
                 .setting("save \"\"")
-                .onShutdownForceStop(true)
-                .build());
+                .buildCommandArgs();
+        return new EmbeddedRedis(port, command, dir.resolve("redis-server.log").toFile());
     }
 
     /**
-     * The redis-server child process. After a crash of the JVM (kill -9) that child outlives it and
-     * keeps the port and the data directory; the next start adopts it instead of failing, and shuts
-     * it down at the end like its own.
+     * The redis-server child process, started and stopped with the application context (after a
+     * SIGTERM, once the context is closed). After a crash of the JVM (kill -9) that child outlives
+     * it and keeps the port and the data directory; the next start adopts it instead of failing,
+     * and shuts it down at the end like its own.
      */
     public static class EmbeddedRedis {
         private static final Logger LOG = LoggerFactory.getLogger(EmbeddedRedis.class);
+        private static final Duration READY_WITHIN = Duration.ofSeconds(20);
 
         private final int port;
-        private final RedisServer server;
+        private final List<String> command;
+        private final File log;
+        private Process process;
         private boolean adopted;
 
-        EmbeddedRedis(int port, RedisServer server) {
+        EmbeddedRedis(int port, List<String> command, File log) {
             this.port = port;
-            this.server = server;
+            this.command = command;
+            this.log = log;
         }
 
-        public void start() throws IOException {
+        public void start() throws IOException, InterruptedException {
             if ("+PONG".equals(command("PING"))) {
                 adopted = true;
                 LOG.warn("A redis-server left by an earlier run still answers on 127.0.0.1:{}; using it", port);
                 return;
             }
-            server.start();
+            process = new ProcessBuilder(command).redirectErrorStream(true)
+                    .redirectOutput(ProcessBuilder.Redirect.appendTo(log)).start();
+            long deadline = System.nanoTime() + READY_WITHIN.toNanos();
+            while (!"+PONG".equals(command("PING"))) {
+                if (!process.isAlive() || System.nanoTime() > deadline) {
+                    process.destroyForcibly();
+                    throw new IOException("redis-server did not start on 127.0.0.1:" + port + " (its output: " + log + ")");
+                }
+                Thread.sleep(20); // polling a child process's port: nothing to be notified by
+            }
         }
 
-        public void stop() throws IOException {
-            if (adopted) {
+        public void stop() throws InterruptedException {
+            if (adopted || process == null) {
                 command("SHUTDOWN");
-            } else {
-                server.stop();
+                return;
+            }
+            process.destroy(); // SIGTERM: redis-server flushes its append-only file and exits
+            if (!process.waitFor(10, TimeUnit.SECONDS)) {
+                process.destroyForcibly();
             }
         }
 

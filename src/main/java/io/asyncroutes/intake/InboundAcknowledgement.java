@@ -1,6 +1,7 @@
 package io.asyncroutes.intake;
 
 import io.asyncroutes.message.ExchangeProperties;
+import io.asyncroutes.support.StoppingException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -148,6 +149,20 @@ public class InboundAcknowledgement extends ServiceSupport implements Processor,
 
         @Override
         public void onFailure(Exchange exchange) {
+            if (exchange.getException(StoppingException.class) != null) {
+                // handed back unhandled by a stop: given back now, while the consumer's session or channel is
+                // still open (a delay could outlast the stop); a Kafka record is left unsettled, its offset not
+                // committed past it, and is read again after the restart (sent back in, it would only meet the
+                // stopping gate again)
+                if (!(ack instanceof KafkaRetry)) {
+                    try {
+                        ack.requeue();
+                    } catch (Exception e) {
+                        LOG.debug("A message handed back at the stop stays unacknowledged: {}", e.toString());
+                    }
+                }
+                return;
+            }
             LOG.debug("Exchange {} failed: its message goes back to the broker", exchange.getExchangeId());
             int streak = failureStreak.incrementAndGet();
             long delay = Math.min(maxDelayMillis, initialDelayMillis << Math.min(20, streak - 1));
@@ -429,11 +444,16 @@ public class InboundAcknowledgement extends ServiceSupport implements Processor,
 
         @Override
         public void requeue() throws Exception {
-            template.send(origin, copy -> {
+            Exchange sent = template.send(origin, copy -> {
                 copy.getIn().setHeaders(new HashMap<>(headers));
                 copy.getIn().setBody(body);
                 copy.setPattern(org.apache.camel.ExchangePattern.InOnly);
             });
+            if (sent.getException() != null) {
+                // the copy is not on the queue (the session closing at a stop, the broker gone): the original
+                // stays unacknowledged, so its broker delivers it again; acknowledging it would lose it
+                throw sent.getException();
+            }
             ack();
         }
     }

@@ -205,6 +205,11 @@ public class KeyedResequencer extends AsyncProcessorSupport {
         return engine.handBackWaiting();
     }
 
+    /** See {@link ThreadOrderingEngine#closeForShutdown}: the application stops, its intake consumers first. */
+    public int closeForShutdown() {
+        return engine.closeForShutdown();
+    }
+
     /** See {@link ThreadOrderingEngine#setRedeliveryHold}: successors wait this long for a failed message's redelivery. */
     public void setRedeliveryHold(Duration hold) {
         engine.setRedeliveryHold(hold);

@@ -3,9 +3,11 @@ package io.asyncroutes.ordering;
 import io.asyncroutes.message.ExchangeProperties;
 import io.asyncroutes.message.MessageResult;
 import io.asyncroutes.settings.AppSettings;
+import io.asyncroutes.support.ContextLifecycleNotifier;
 import io.micrometer.core.instrument.MeterRegistry;
 import org.apache.camel.Exchange;
 import org.apache.camel.builder.RouteBuilder;
+import org.apache.camel.support.service.ServiceHelper;
 
 /**
  * {@code order-by-thread}: the per-thread ordering gate of {@code handle-message} (README
@@ -41,7 +43,12 @@ public class OrderingRoutes extends RouteBuilder {
     }
 
     @Override
-    public void configure() {
+    public void configure() throws Exception {
+        // when the context begins to stop (before its consumers do), nothing waits in the gate any more:
+        // a waiting message would skip a predecessor still on the broker (here, so that camel-main and Karaf get it too)
+        ContextLifecycleNotifier stopping = new ContextLifecycleNotifier(camel -> { }, camel -> resequencer.closeForShutdown());
+        getContext().getManagementStrategy().addEventNotifier(stopping);
+        ServiceHelper.startService(stopping);
         from("direct:order-by-thread").routeId(ROUTE_ID)
                 // errors (Redis down) surface to the caller, whose route configuration decides
                 .errorHandler(noErrorHandler())

@@ -1,5 +1,6 @@
 package io.asyncroutes.ordering;
 
+import io.asyncroutes.support.StoppingException;
 import io.asyncroutes.support.SupersededDeliveryException;
 import java.time.Duration;
 import java.time.Instant;
@@ -12,7 +13,6 @@ import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.Executor;
-import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.Semaphore;
@@ -73,6 +73,8 @@ public final class ThreadOrderingEngine {
 
     private final SeqStore store;
     private final long gapTimeoutNanos;
+    /** Set once the application stops ({@link #closeForShutdown}): nothing waits, no gap is skipped. */
+    private volatile boolean closing;
     private final int maxConcurrency;
     private final int maxPendingPerThread;
     private final Listener listener;
@@ -127,6 +129,30 @@ public final class ThreadOrderingEngine {
      * @return how many waiting messages were handed back
      */
     public int handBackWaiting() {
+        return handBackWaiting(() -> new SupersededDeliveryException(
+                "order-by-thread: its broker connection was lost, the broker delivers it again"), "Intake connection lost");
+    }
+
+    /**
+     * The application is stopping: its intake consumers stop first, so a message waiting here for a
+     * predecessor waits for one that stays on the broker until the restart, and would skip it at its gap
+     * timeout while the graceful stop waits for it (the predecessor then comes late after the restart).
+     * From now on nothing waits and no gap is skipped: every waiting message, and every later one that
+     * would have to wait, fails with a {@link StoppingException}, as {@link #stop()} fails it (transient:
+     * not acknowledged, its broker delivers it again after the restart). Messages in flight finish.
+     *
+     * @return how many waiting messages were handed back
+     */
+    public int closeForShutdown() {
+        closing = true;
+        return handBackWaiting(ThreadOrderingEngine::stoppingError, "Stopping");
+    }
+
+    private static RuntimeException stoppingError() {
+        return new StoppingException("order-by-thread: the application is stopping; its broker delivers it again after the restart");
+    }
+
+    private int handBackWaiting(java.util.function.Supplier<RuntimeException> error, String why) {
         List<Ticket> handedBack = new ArrayList<>();
         for (ThreadState state : states.values()) {
             synchronized (state) {
@@ -150,12 +176,12 @@ public final class ThreadOrderingEngine {
         }
         for (Ticket ticket : handedBack) {
             releaseCapacity(ticket);
-            ticket.error = new SupersededDeliveryException("order-by-thread: its broker connection was lost, the broker delivers it again");
+            ticket.error = error.get();
             ticket.onTurn.accept(ticket);
         }
         if (!handedBack.isEmpty()) {
-            LOG.info("Intake connection lost: {} messages waiting in the ordering gate handed back, the broker delivers them again",
-                    handedBack.size());
+            LOG.info("{}: {} messages waiting in the ordering gate handed back, the broker delivers them again",
+                    why, handedBack.size());
         }
         return handedBack.size();
     }
@@ -189,6 +215,14 @@ public final class ThreadOrderingEngine {
      * its connection is gone); a copy of the message in flight waits behind it.
      */
     public Ticket submit(String key, Long seq, String id, Consumer<Ticket> onTurn) throws InterruptedException {
+        Ticket ticket = admit(key, seq, id, onTurn);
+        if (closing && !ticket.isReady()) {
+            handBackWaiting(ThreadOrderingEngine::stoppingError, "Stopping"); // it would wait: nothing waits now
+        }
+        return ticket;
+    }
+
+    private Ticket admit(String key, Long seq, String id, Consumer<Ticket> onTurn) throws InterruptedException {
         Ticket ticket = new Ticket(key, seq, id, onTurn, System.nanoTime());
         // back-pressure, unless this message is what its thread waits for (blocking it would leave its
         // successors stuck until the gap timeout)
@@ -344,7 +378,7 @@ public final class ThreadOrderingEngine {
             long waitedNanos = System.nanoTime() - head.getValue().receivedNanos;
             if (seq <= last + 1) {
                 next = head.getValue();
-            } else if (waitedNanos >= gapTimeoutNanos && !state.holds(last, seq)) {
+            } else if (waitedNanos >= gapTimeoutNanos && !state.holds(last, seq) && !closing) {
                 LOG.warn("Thread {}: seq {}..{} missing after {} ms, skipped; handling seq {}",
                         state.key, last + 1, seq - 1, TimeUnit.NANOSECONDS.toMillis(gapTimeoutNanos), seq);
                 state.seq.addSkipped(last + 1, seq - 1);
@@ -646,7 +680,7 @@ public final class ThreadOrderingEngine {
             pending.decrementAndGet();
             releaseCapacity(ticket);
             // transient: the message goes back to its broker (never dead-lettered) and is handled after the restart
-            ticket.error = new RejectedExecutionException("order-by-thread stopped before its turn");
+            ticket.error = new StoppingException("order-by-thread stopped before its turn");
             ticket.onTurn.accept(ticket);
         }
         timer = null;

@@ -141,6 +141,13 @@ public class AppSettings {
         @NotNull
         @DurationMin(millis = 1)
         private Duration retryMaxDelay = Duration.ofSeconds(30);
+        /**
+         * How often the embedded H2 file is compacted ({@code H2StoreCompaction}: with {@code WRITE_DELAY=0}
+         * H2 does not do it itself); 0 turns it off. Only an H2 file database ({@code jdbc:h2:file:}) is affected.
+         */
+        @NotNull
+        @DurationMin(millis = 0)
+        private Duration h2CompactionInterval = Duration.ofSeconds(1);
 
         public int getBatchSize() { return batchSize; }
         public void setBatchSize(int v) { this.batchSize = v; }
@@ -154,6 +161,8 @@ public class AppSettings {
         public void setRetryInitialDelay(Duration v) { this.retryInitialDelay = v; }
         public Duration getRetryMaxDelay() { return retryMaxDelay; }
         public void setRetryMaxDelay(Duration v) { this.retryMaxDelay = v; }
+        public Duration getH2CompactionInterval() { return h2CompactionInterval; }
+        public void setH2CompactionInterval(Duration v) { this.h2CompactionInterval = v; }
     }
 
     /** Redis key layout; connection settings are Spring Boot's {@code spring.data.redis.*}. */

@@ -58,6 +58,12 @@ public class SharedRouteConfigurations extends RouteConfigurationBuilder {
                     .handled(true)
                     .log(LoggingLevel.DEBUG, "io.asyncroutes.intake", "${exception.message}: ${exchangeId} ends, its copy goes on")
                 .end()
+                // handed back unhandled by the ordering gate at a stop: the exchange fails (its message goes back to
+                // the broker), with no ERROR for each of them
+                .onException(StoppingException.class)
+                    .handled(false)
+                    .logExhausted(false)
+                .end()
                 .onException(RejectedInputException.class)
                     .handled(true)
                     .process(SharedRouteConfigurations::restoreArrived)

@@ -323,6 +323,31 @@ class ThreadOrderingEngineTest {
     }
 
     @Test
+    void atAStopWhatWaitsIsHandedBackAtOnceAndNoGapIsSkipped() throws Exception {
+        Ticket one = submit("t", 1, "s1");
+        Ticket three = submit("t", 3, "s3"); // waits for seq 2, still on the (stopping) queue
+        assertThat(engine.closeForShutdown()).isEqualTo(1);
+        assertThat(released).containsExactly(three);
+        assertThat(three.error()).isInstanceOf(io.asyncroutes.support.StoppingException.class);
+
+        Ticket five = submit("u", 5, "s5"); // would wait for 1..4: handed back as it arrives
+        assertThat(released).containsExactly(three, five);
+        assertThat(five.error()).isInstanceOf(io.asyncroutes.support.StoppingException.class);
+        Ticket first = submit("v", 1, "v1"); // its turn: it passes and is handled
+        assertThat(first.isReady()).isTrue();
+        assertThat(first.verdict()).isEqualTo(Verdict.IN_ORDER);
+
+        Ticket two = submit("t", 2, "s2"); // behind seq 1, in flight: it would wait
+        assertThat(two.error()).isInstanceOf(io.asyncroutes.support.StoppingException.class);
+        // three gap timeouts: nothing is skipped, the message in flight finishes
+        await().during(Duration.ofMillis(600)).atMost(Duration.ofSeconds(2)).until(() -> released.size() == 3);
+        engine.end(one, true);
+        engine.end(first, true);
+        assertThat(skippedFrom).isEmpty();
+        assertThat(store.load("t").format()).isEqualTo("1");
+    }
+
+    @Test
     void seqStateTextFormRoundTripsAndReadsThePlainNumber() {
         assertThat(SeqState.parse("17").last()).isEqualTo(17);
         SeqState state = SeqState.parse("40;3-5,9-9,20-30");
