@@ -19,6 +19,7 @@ import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Consumer;
+import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -152,7 +153,7 @@ public final class ThreadOrderingEngine {
         return new StoppingException("order-by-thread: the application is stopping; its broker delivers it again after the restart");
     }
 
-    private int handBackWaiting(java.util.function.Supplier<RuntimeException> error, String why) {
+    private int handBackWaiting(Supplier<RuntimeException> error, String why) {
         List<Ticket> handedBack = new ArrayList<>();
         for (ThreadState state : states.values()) {
             synchronized (state) {
